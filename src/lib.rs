@@ -1,0 +1,6 @@
+//! libvwo: the core of the VWO FullStack server-side SDK.
+#![deny(unsafe_code)]
+
+pub mod error;
+
+pub use error::{Error, ErrorKind};
