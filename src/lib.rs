@@ -2,5 +2,7 @@
 #![deny(unsafe_code)]
 
 pub mod error;
+pub mod settings;
 
 pub use error::{Error, ErrorKind};
+pub use settings::Id;

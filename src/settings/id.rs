@@ -1,0 +1,41 @@
+//! Identifiers of campaigns, variations, goals and groups as the settings file gives them: a JSON number
+//! (the usual case) or a string (accepted by the Python and Node SDKs).
+
+use std::fmt;
+
+/// A campaign, variation, goal or group id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Id {
+    /// An integer id, as VWO sends it.
+    Int(i64),
+    /// A string id (hand-written settings files).
+    Str(Box<str>),
+}
+
+impl Id {
+    /// The id as a JSON value of its own type (number or string), for event payloads.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Id::Int(i) => serde_json::Value::from(*i),
+            Id::Str(s) => serde_json::Value::from(&**s),
+        }
+    }
+
+    /// The integer, when the id is one.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Id::Int(i) => Some(*i),
+            Id::Str(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Id {
+    /// Renders the id as the Python SDK does in seeds and URLs: decimal integer, or the string as is.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Id::Int(i) => write!(f, "{i}"),
+            Id::Str(s) => f.write_str(s),
+        }
+    }
+}
