@@ -1,0 +1,834 @@
+//! The client: the public APIs (activate, track, …) with vwo-python-sdk's validation and failure values,
+//! and their effects — user storage writes, the integrations hook, logging, and building events for the
+//! event sink. It owns an atomically swappable settings snapshot: decisions read an immutable snapshot
+//! and never wait for a settings refresh.
+
+mod options;
+mod variables;
+
+pub use options::{
+    BatchEventsConfig, CallOptions, Clock, EventSink, FlushCallback, GoalTypeToTrack,
+    IntegrationsHook, LaunchOptions, RandomSource, SystemClock, ThreadRandom,
+};
+
+use crate::decision::{self, Api, Decision, Reason};
+use crate::events::{self, EventContext, EventRequest, Stamp, Visitor};
+use crate::log::{LogLevel, Logger, StderrLogger};
+use crate::settings::{Campaign, CampaignType, GoalType, Id, Settings, Variation};
+use crate::storage::{UserStorage, UserStorageRecord, GOAL_SEPARATOR};
+use crate::Error;
+use arc_swap::ArcSwap;
+use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The SDK name sent on the wire (`sdk`, `vwo_sdkName`).
+pub const SDK_NAME: &str = "libvwo";
+/// The library version sent on the wire (`sdk-v`, `vwo_sdkVersion`).
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// VWO's collector.
+pub const DEFAULT_BASE_URL: &str = "https://dev.visualwebsiteoptimizer.com";
+
+/// Which campaigns a `track` call converts.
+#[derive(Debug, Clone, Copy)]
+pub enum TrackCampaigns<'a> {
+    /// One campaign key.
+    One(&'a str),
+    /// A list of campaign keys.
+    List(&'a [&'a str]),
+    /// Every running campaign that has the goal.
+    All,
+}
+
+/// Result of `track`: `(campaign key, converted)` per selected campaign, in selection order.
+pub type TrackResult = Vec<(String, bool)>;
+
+/// A settings snapshot and what is derived from it for events.
+struct Snapshot {
+    settings: Settings,
+    events: EventContext,
+}
+
+struct Inner {
+    snapshot: ArcSwap<Snapshot>,
+    storage: Option<Arc<dyn UserStorage>>,
+    logger: Arc<dyn Logger>,
+    log_level: LogLevel,
+    development_mode: bool,
+    goal_type_to_track: GoalTypeToTrack,
+    should_track_returning_user: bool,
+    batch: Option<BatchQueue>,
+    integrations: Option<Arc<dyn IntegrationsHook>>,
+    sink: Arc<dyn EventSink>,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn RandomSource>,
+    sdk_name: String,
+    base_url: String,
+    usage_stats: Vec<(&'static str, String)>,
+    opted_out: AtomicBool,
+}
+
+struct BatchQueue {
+    config: BatchEventsConfig,
+    queue: Mutex<Vec<Value>>,
+}
+
+/// A VWO client. Cheap to clone (clones share everything); `Send + Sync`: call it from any thread.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+/// The default sink until the HTTP dispatcher is configured: logs each request at DEBUG.
+struct LogSink {
+    logger: Arc<dyn Logger>,
+    level: LogLevel,
+}
+
+impl EventSink for LogSink {
+    fn send(&self, request: &EventRequest) -> Result<(), Error> {
+        if self.level <= LogLevel::Debug {
+            let body = request.body.as_deref().unwrap_or("");
+            self.logger.log(
+                LogLevel::Debug,
+                &format!("event (not sent: no transport configured): {:?} {} {body}", request.method, request.wire_url()),
+            );
+        }
+        Ok(())
+    }
+}
+
+macro_rules! log_at {
+    ($inner:expr, $level:expr, $($arg:tt)*) => {
+        if $level >= $inner.log_level {
+            $inner.logger.log($level, &format!($($arg)*));
+        }
+    };
+}
+
+static EMPTY_MAP: once_cell::sync::Lazy<Map<String, Value>> = once_cell::sync::Lazy::new(Map::new);
+static NO_OPTIONS: once_cell::sync::Lazy<CallOptions> = once_cell::sync::Lazy::new(CallOptions::default);
+
+impl Client {
+    /// Launches a client from a settings JSON text. Fails with an [`ErrorKind::InvalidSettings`] error
+    /// naming the JSON path when the settings are invalid, or [`ErrorKind::InvalidOptions`] for options.
+    pub fn launch(settings_json: &str, options: LaunchOptions) -> Result<Client, Error> {
+        let settings = Settings::from_json(settings_json)?;
+        if let Some(batch) = &options.batch_events {
+            batch.validate()?;
+        }
+        let log_level = options.log_level.unwrap_or(LogLevel::Error);
+        let custom_logger = options.logger.is_some();
+        let logger: Arc<dyn Logger> = options.logger.unwrap_or_else(|| Arc::new(StderrLogger));
+        let sdk_name = match options.sdk_name_suffix.as_deref() {
+            Some(s) if !s.is_empty() => format!("{SDK_NAME}-{s}"),
+            _ => SDK_NAME.to_string(),
+        };
+        // Usage stats as vwo-python-sdk computes them at launch (none in development mode).
+        let mut usage_stats: Vec<(&'static str, String)> = Vec::new();
+        if !options.development_mode {
+            let flags = [
+                ("eb", options.batch_events.is_some()),
+                ("ig", options.integrations.is_some()),
+                ("ss", options.user_storage.is_some()),
+                ("cl", custom_logger),
+                ("ll", options.log_level.is_some()),
+                ("gt", options.goal_type_to_track.is_some()),
+            ];
+            usage_stats.extend(flags.iter().filter(|(_, on)| *on).map(|(k, _)| (*k, "1".to_string())));
+            if !usage_stats.is_empty() {
+                usage_stats.push(("_l", "1".to_string()));
+            }
+        }
+        let base_url = options.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let sink: Arc<dyn EventSink> = match options.event_sink {
+            Some(s) => s,
+            None => Arc::new(LogSink { logger: logger.clone(), level: log_level }),
+        };
+        let snapshot = snapshot_of(settings, &base_url, &sdk_name, &usage_stats);
+        let inner = Inner {
+            snapshot: ArcSwap::from_pointee(snapshot),
+            storage: options.user_storage,
+            logger,
+            log_level,
+            development_mode: options.development_mode,
+            goal_type_to_track: options.goal_type_to_track.unwrap_or_default(),
+            should_track_returning_user: options.should_track_returning_user,
+            batch: options.batch_events.map(|config| BatchQueue { config, queue: Mutex::new(Vec::new()) }),
+            integrations: options.integrations,
+            sink,
+            clock: options.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            random: options.random.unwrap_or_else(|| Arc::new(ThreadRandom)),
+            sdk_name,
+            base_url,
+            usage_stats,
+            opted_out: AtomicBool::new(false),
+        };
+        log_at!(inner, LogLevel::Info, "SDK launched: {} campaigns", inner.snapshot.load().settings.campaigns.len());
+        Ok(Client { inner: Arc::new(inner) })
+    }
+
+    /// Replaces the settings atomically. Decisions in flight finish on the old snapshot; an invalid
+    /// settings text leaves the current settings in place and returns the error.
+    pub fn replace_settings(&self, settings_json: &str) -> Result<(), Error> {
+        let settings = Settings::from_json(settings_json)?;
+        self.inner.snapshot.store(Arc::new(self.inner.snapshot_of(settings)));
+        log_at!(self.inner, LogLevel::Info, "settings replaced");
+        Ok(())
+    }
+
+    /// The JSON text of the current settings.
+    pub fn settings_json(&self) -> String {
+        self.inner.snapshot.load().settings.source.clone()
+    }
+
+    /// The current settings snapshot.
+    pub fn with_settings<R>(&self, f: impl FnOnce(&Settings) -> R) -> R {
+        f(&self.inner.snapshot.load().settings)
+    }
+
+    /// `activate`: decides the variation of a VISUAL_AB campaign and sends an impression the first time.
+    /// `None` when the user gets no variation or the call is invalid (logged).
+    pub fn activate(&self, campaign_key: &str, user_id: &str, options: Option<&CallOptions>) -> Option<String> {
+        let inner = &*self.inner;
+        let options = options.unwrap_or(&NO_OPTIONS);
+        let snapshot = inner.snapshot.load();
+        let campaign = inner.api_campaign(&snapshot.settings, Api::Activate, campaign_key, user_id, &[CampaignType::VisualAb])?;
+        if !inner.mab_ok(campaign, Api::Activate) {
+            return None;
+        }
+        let decision = inner.decide(&snapshot.settings, campaign, user_id, options, Api::Activate, None);
+        let variation = decision.variation?;
+        if decision.stored.is_none() || decision.reason == Reason::Whitelisted {
+            inner.send_impression(&snapshot, campaign, variation, user_id, options);
+        } else {
+            log_at!(inner, LogLevel::Info, "[activate] user {user_id} was already tracked in campaign {}: no impression sent", campaign.key);
+        }
+        Some(variation.name.to_string())
+    }
+
+    /// `get_variation_name`: the variation of a VISUAL_AB or FEATURE_TEST campaign, no event.
+    pub fn get_variation_name(&self, campaign_key: &str, user_id: &str, options: Option<&CallOptions>) -> Option<String> {
+        let inner = &*self.inner;
+        let options = options.unwrap_or(&NO_OPTIONS);
+        let snapshot = inner.snapshot.load();
+        let campaign = inner.api_campaign(
+            &snapshot.settings,
+            Api::GetVariationName,
+            campaign_key,
+            user_id,
+            &[CampaignType::VisualAb, CampaignType::FeatureTest],
+        )?;
+        let decision = inner.decide(&snapshot.settings, campaign, user_id, options, Api::GetVariationName, None);
+        decision.variation.map(|v| v.name.to_string())
+    }
+
+    /// `is_feature_enabled`: whether the feature of a FEATURE_TEST or FEATURE_ROLLOUT campaign is on for
+    /// the user; sends an impression the first time.
+    pub fn is_feature_enabled(&self, campaign_key: &str, user_id: &str, options: Option<&CallOptions>) -> bool {
+        let inner = &*self.inner;
+        let options = options.unwrap_or(&NO_OPTIONS);
+        let snapshot = inner.snapshot.load();
+        let Some(campaign) = inner.api_campaign(
+            &snapshot.settings,
+            Api::IsFeatureEnabled,
+            campaign_key,
+            user_id,
+            &[CampaignType::FeatureTest, CampaignType::FeatureRollout],
+        ) else {
+            return false;
+        };
+        if !inner.mab_ok(campaign, Api::IsFeatureEnabled) {
+            return false;
+        }
+        let decision = inner.decide(&snapshot.settings, campaign, user_id, options, Api::IsFeatureEnabled, None);
+        let Some(variation) = decision.variation else { return false };
+        if decision.stored.is_none() || decision.reason == Reason::Whitelisted {
+            inner.send_impression(&snapshot, campaign, variation, user_id, options);
+        }
+        let enabled = campaign.kind == CampaignType::FeatureRollout || variation.is_feature_enabled;
+        log_at!(inner, LogLevel::Info, "[is_feature_enabled] feature {} is {} for user {user_id}", campaign.key, if enabled { "enabled" } else { "disabled" });
+        enabled
+    }
+
+    /// `get_feature_variable_value`: the value of a feature variable for the user, cast to its declared
+    /// type as vwo-python-sdk casts it. `None` when not found or not castable.
+    pub fn get_feature_variable_value(
+        &self,
+        campaign_key: &str,
+        variable_key: &str,
+        user_id: &str,
+        options: Option<&CallOptions>,
+    ) -> Option<Value> {
+        let inner = &*self.inner;
+        let options = options.unwrap_or(&NO_OPTIONS);
+        if variable_key.is_empty() {
+            log_at!(inner, LogLevel::Error, "[get_feature_variable_value] variable_key must be a non-empty string");
+            return None;
+        }
+        let snapshot = inner.snapshot.load();
+        let campaign = inner.api_campaign(
+            &snapshot.settings,
+            Api::GetFeatureVariableValue,
+            campaign_key,
+            user_id,
+            &[CampaignType::FeatureTest, CampaignType::FeatureRollout],
+        )?;
+        let decision =
+            inner.decide(&snapshot.settings, campaign, user_id, options, Api::GetFeatureVariableValue, None);
+        let variation = decision.variation?;
+        let variables = if campaign.kind == CampaignType::FeatureRollout {
+            &campaign.variables
+        } else if variation.is_feature_enabled {
+            &variation.variables
+        } else {
+            // A disabled variation of a feature test serves the control's values.
+            &campaign.variations.iter().find(|v| v.id == Id::Int(1))?.variables
+        };
+        let Some(variable) = variables.iter().find(|v| v.key == variable_key) else {
+            log_at!(inner, LogLevel::Error, "[get_feature_variable_value] variable {variable_key} not found in campaign {}", campaign.key);
+            return None;
+        };
+        let value = variables::cast(&variable.kind, &variable.value);
+        if value.is_none() {
+            log_at!(inner, LogLevel::Error, "[get_feature_variable_value] value of variable {variable_key} cannot be cast to {}", variable.kind);
+        }
+        value
+    }
+
+    /// `track`: converts `goal_identifier` for the user in the selected campaigns. `None` when the call
+    /// is invalid or (single key) the campaign does not exist, is not running or lacks the goal.
+    pub fn track(
+        &self,
+        campaigns: TrackCampaigns<'_>,
+        user_id: &str,
+        goal_identifier: &str,
+        options: Option<&CallOptions>,
+    ) -> Option<TrackResult> {
+        let inner = &*self.inner;
+        let options = options.unwrap_or(&NO_OPTIONS);
+        if inner.opted_out() {
+            return None;
+        }
+        if user_id.is_empty() || goal_identifier.is_empty() {
+            log_at!(inner, LogLevel::Error, "[track] user_id and goal_identifier must be non-empty strings");
+            return None;
+        }
+        if let Some(r) = &options.revenue_value {
+            if !(r.is_number() || r.is_string() || r.is_boolean()) {
+                log_at!(inner, LogLevel::Error, "[track] revenue_value must be a number, string or boolean");
+                return None;
+            }
+        }
+        let goal_type = options.goal_type_to_track.unwrap_or(inner.goal_type_to_track);
+        let snapshot = inner.snapshot.load();
+        let settings = &snapshot.settings;
+
+        // Selection (spec §1.7, Python; policy D2 for "all").
+        let mut selected: Vec<&Campaign> = Vec::new();
+        match campaigns {
+            TrackCampaigns::One(key) => {
+                let c = inner.running_campaign(settings, Api::Track, key)?;
+                if c.goal(goal_identifier).is_none() {
+                    log_at!(inner, LogLevel::Error, "[track] goal {goal_identifier} not found in campaign {key}");
+                    return None;
+                }
+                selected.push(c);
+            }
+            TrackCampaigns::List(keys) => {
+                for key in keys {
+                    if let Some(c) = settings.campaign(key).filter(|c| c.is_running()) {
+                        if !selected.iter().any(|s| std::ptr::eq(*s, c)) {
+                            selected.push(c);
+                        }
+                    }
+                }
+            }
+            TrackCampaigns::All => {
+                selected.extend(
+                    settings.campaigns.iter().filter(|c| c.is_running() && c.goal(goal_identifier).is_some()),
+                );
+            }
+        }
+        if selected.is_empty() {
+            log_at!(inner, LogLevel::Error, "[track] no running campaign to track goal {goal_identifier} in");
+            return None;
+        }
+
+        let arch = settings.is_event_arch_enabled && inner.batch.is_none();
+        let mut result: TrackResult = Vec::with_capacity(selected.len());
+        let mut metrics: Vec<(Id, Id)> = Vec::new();
+        let mut revenue_props: Vec<(String, Value)> = Vec::new();
+        let mut uuid: Option<String> = None;
+        for campaign in selected {
+            let tracked = inner.track_one(&snapshot, campaign, user_id, goal_identifier, goal_type, options, arch, &mut uuid, &mut metrics, &mut revenue_props);
+            result.push((campaign.key.clone(), tracked));
+        }
+        if arch && !metrics.is_empty() {
+            let uuid = uuid.get_or_insert_with(|| events::visitor_uuid(&settings.account_id_text, user_id));
+            let visitor = Visitor { uuid, user_agent: options.user_agent.as_deref(), user_ip: options.user_ip_address.as_deref() };
+            let request = events::arch_goal(&snapshot.events, &visitor, goal_identifier, &metrics, &revenue_props, options.event_properties.as_ref(), inner.stamp());
+            inner.deliver(request);
+        }
+        Some(result)
+    }
+
+    /// `push` of one custom dimension. Key and value at most 255 characters.
+    pub fn push(&self, tag_key: &str, tag_value: &str, user_id: &str) -> bool {
+        let inner = &*self.inner;
+        if inner.opted_out() {
+            return false;
+        }
+        if tag_key.is_empty() || user_id.is_empty() || tag_key.chars().count() > 255 || tag_value.chars().count() > 255 {
+            log_at!(inner, LogLevel::Error, "[push] tag_key and user_id must be non-empty strings, tag_key and tag_value at most 255 characters");
+            return false;
+        }
+        inner.push_dimensions(&[(tag_key.to_string(), Value::from(tag_value))], user_id)
+    }
+
+    /// `push` of several custom dimensions at once (vwo-python-sdk's `push(custom_dimension_map, user_id)`).
+    pub fn push_map(&self, dimensions: &Map<String, Value>, user_id: &str) -> bool {
+        let inner = &*self.inner;
+        if inner.opted_out() {
+            return false;
+        }
+        if user_id.is_empty() || dimensions.is_empty() {
+            log_at!(inner, LogLevel::Error, "[push] user_id must be a non-empty string and the map non-empty");
+            return false;
+        }
+        let dims: Vec<(String, Value)> = dimensions.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        inner.push_dimensions(&dims, user_id)
+    }
+
+    /// `set_opt_out`: from now on every API returns its failure value and nothing is sent. Events queued
+    /// for batching are flushed first.
+    pub fn set_opt_out(&self) -> bool {
+        self.flush_events();
+        self.inner.opted_out.store(true, Ordering::SeqCst);
+        log_at!(self.inner, LogLevel::Info, "opted out: every API returns its failure value from now on");
+        true
+    }
+
+    /// Whether [`Client::set_opt_out`] was called.
+    pub fn is_opted_out(&self) -> bool {
+        self.inner.opted_out()
+    }
+
+    /// `flush_events`: hands every queued batch event to the sink now. `false` when batching is off.
+    pub fn flush_events(&self) -> bool {
+        let inner = &*self.inner;
+        let Some(batch) = &inner.batch else { return false };
+        let events = match batch.queue.lock() {
+            Ok(mut q) => std::mem::take(&mut *q),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        if !events.is_empty() {
+            inner.send_batch(batch, &events);
+        }
+        true
+    }
+}
+
+impl Inner {
+    fn snapshot_of(&self, settings: Settings) -> Snapshot {
+        snapshot_of(settings, &self.base_url, &self.sdk_name, &self.usage_stats)
+    }
+
+    fn opted_out(&self) -> bool {
+        self.opted_out.load(Ordering::Relaxed)
+    }
+
+    fn running_campaign<'s>(&self, settings: &'s Settings, api: Api, key: &str) -> Option<&'s Campaign> {
+        match settings.campaign(key) {
+            None => {
+                log_at!(self, LogLevel::Error, "[{}] campaign {key} not found in settings", api.as_str());
+                None
+            }
+            Some(c) if !c.is_running() => {
+                log_at!(self, LogLevel::Error, "[{}] campaign {key} is not RUNNING (status {})", api.as_str(), c.status);
+                None
+            }
+            Some(c) => Some(c),
+        }
+    }
+
+    /// Common validation: opt-out, non-empty key and user, campaign found, running, of an accepted type.
+    fn api_campaign<'s>(
+        &self,
+        settings: &'s Settings,
+        api: Api,
+        campaign_key: &str,
+        user_id: &str,
+        types: &[CampaignType],
+    ) -> Option<&'s Campaign> {
+        if self.opted_out() {
+            return None;
+        }
+        if campaign_key.is_empty() || user_id.is_empty() {
+            log_at!(self, LogLevel::Error, "[{}] campaign_key and user_id must be non-empty strings", api.as_str());
+            return None;
+        }
+        let campaign = self.running_campaign(settings, api, campaign_key)?;
+        if !types.contains(&campaign.kind) {
+            log_at!(self, LogLevel::Error, "[{}] API is not valid for campaign {campaign_key} of type {} for user {user_id}", api.as_str(), campaign.kind.as_str());
+            return None;
+        }
+        Some(campaign)
+    }
+
+    fn mab_ok(&self, campaign: &Campaign, api: Api) -> bool {
+        if campaign.is_mab && self.storage.is_none() {
+            log_at!(self, LogLevel::Error, "[{}] campaign {} is a multi-armed bandit and needs a user storage", api.as_str(), campaign.key);
+            return false;
+        }
+        true
+    }
+
+    /// Runs a decision, logs it, writes user storage after a fresh bucketing and fires the hook.
+    fn decide<'s>(
+        &self,
+        settings: &'s Settings,
+        campaign: &'s Campaign,
+        user_id: &str,
+        options: &CallOptions,
+        api: Api,
+        goal_identifier: Option<&str>,
+    ) -> Decision<'s> {
+        let custom_variables = options.custom_variables.as_ref().unwrap_or(&EMPTY_MAP);
+        let vt = options.variation_targeting_variables.as_ref().unwrap_or(&EMPTY_MAP);
+        let decision = decision::decide(&decision::Input {
+            settings,
+            campaign,
+            user_id,
+            custom_variables,
+            variation_targeting_variables: vt,
+            api,
+            storage: self.storage.as_deref(),
+        });
+        if let Some(e) = &decision.storage_error {
+            log_at!(self, LogLevel::Error, "[{}] user storage failed for user {user_id}: {e}", api.as_str());
+        }
+        log_at!(
+            self,
+            LogLevel::Info,
+            "[{}] user {user_id} in campaign {}: {} ({})",
+            api.as_str(),
+            campaign.key,
+            decision.variation.map(|v| &*v.name).unwrap_or("no variation"),
+            decision.reason.as_str()
+        );
+        let Some(variation) = decision.variation else { return decision };
+        // A track call for a stored user whose goal was already converted fires no hook (its decision is
+        // "none"); that call skips the storage write here and handles it itself.
+        if decision.reason == Reason::Bucketed {
+            if let Some(storage) = &self.storage {
+                let record = UserStorageRecord {
+                    user_id: user_id.to_string(),
+                    campaign_key: campaign.key.clone(),
+                    variation_name: variation.name.to_string(),
+                    goal_identifiers: None,
+                };
+                if let Err(e) = storage.set(&record) {
+                    log_at!(self, LogLevel::Error, "[{}] user storage set failed for user {user_id}: {e}", api.as_str());
+                }
+            }
+        }
+        if api != Api::Track || decision.reason != Reason::FromStorage {
+            self.fire_hook(settings, campaign, variation, &decision, user_id, options, api, goal_identifier);
+        }
+        decision
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fire_hook(
+        &self,
+        settings: &Settings,
+        campaign: &Campaign,
+        variation: &Variation,
+        decision: &Decision<'_>,
+        user_id: &str,
+        options: &CallOptions,
+        api: Api,
+        goal_identifier: Option<&str>,
+    ) {
+        let Some(hook) = &self.integrations else { return };
+        let mut p = Map::new();
+        p.insert("campaign_id".into(), campaign.id.to_json());
+        p.insert("campaign_key".into(), Value::from(campaign.key.as_str()));
+        p.insert("campaign_type".into(), Value::from(campaign.kind.as_str()));
+        p.insert("campaign_name".into(), campaign.name.as_deref().map(Value::from).unwrap_or(Value::Null));
+        p.insert(
+            "custom_variables".into(),
+            Value::Object(options.custom_variables.clone().unwrap_or_default()),
+        );
+        p.insert("event".into(), Value::from("CAMPAIGN_DECISION"));
+        p.insert("goal_identifier".into(), goal_identifier.map(Value::from).unwrap_or(Value::Null));
+        p.insert("is_forced_variation_enabled".into(), Value::from(campaign.is_forced_variation_enabled));
+        p.insert("sdk_version".into(), Value::from(SDK_VERSION));
+        p.insert("source".into(), Value::from(api.as_str()));
+        p.insert("user_id".into(), Value::from(user_id));
+        p.insert(
+            "vwo_user_id".into(),
+            Value::from(events::visitor_uuid(&settings.account_id_text, user_id)),
+        );
+        let mut vt = options.variation_targeting_variables.clone().unwrap_or_default();
+        if campaign.is_forced_variation_enabled {
+            vt.insert("_vwo_user_id".into(), Value::from(user_id));
+        }
+        p.insert("variation_targeting_variables".into(), Value::Object(vt));
+        if let Some(group) = decision.group {
+            p.insert("group_id".into(), group.id.to_json());
+            p.insert("group_name".into(), group.name.as_deref().map(Value::from).unwrap_or(Value::Null));
+            p.insert("group_algo".into(), Value::from(group.et));
+        }
+        p.insert("from_user_storage_service".into(), Value::from(decision.reason == Reason::FromStorage));
+        p.insert("is_user_whitelisted".into(), Value::from(decision.reason == Reason::Whitelisted));
+        match campaign.kind {
+            CampaignType::FeatureRollout => {
+                p.insert("is_feature_enabled".into(), Value::from(true));
+            }
+            CampaignType::FeatureTest => {
+                p.insert("is_feature_enabled".into(), Value::from(variation.is_feature_enabled));
+                p.insert("variation_name".into(), Value::from(&*variation.name));
+                p.insert("variation_id".into(), variation.id.to_json());
+            }
+            _ => {
+                p.insert("variation_name".into(), Value::from(&*variation.name));
+                p.insert("variation_id".into(), variation.id.to_json());
+            }
+        }
+        hook.on_decision(&p);
+    }
+
+    fn stamp(&self) -> Stamp {
+        Stamp { random: self.random.random(), unix_ms: self.clock.unix_ms() }
+    }
+
+    fn sends_events(&self) -> bool {
+        !self.development_mode
+    }
+
+    fn deliver(&self, request: EventRequest) {
+        if let Err(e) = self.sink.send(&request) {
+            log_at!(self, LogLevel::Error, "event {} not accepted: {e}", request.url);
+        }
+    }
+
+    fn enqueue(&self, batch: &BatchQueue, event: Value) {
+        let full = {
+            let mut q = match batch.queue.lock() {
+                Ok(q) => q,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            q.push(event);
+            if q.len() >= batch.config.events_per_request {
+                Some(std::mem::take(&mut *q))
+            } else {
+                None
+            }
+        };
+        if let Some(events) = full {
+            self.send_batch(batch, &events);
+        }
+    }
+
+    fn send_batch(&self, batch: &BatchQueue, events: &[Value]) {
+        let snapshot = self.snapshot.load();
+        let request = events::batch_request(&snapshot.events, events);
+        let outcome = self.sink.send(&request);
+        if let Err(e) = &outcome {
+            log_at!(self, LogLevel::Error, "batch of {} events not accepted: {e}", events.len());
+        }
+        if let Some(cb) = &batch.config.flush_callback {
+            cb(outcome.as_ref().err(), events);
+        }
+    }
+
+    fn send_impression(&self, snapshot: &Snapshot, campaign: &Campaign, variation: &Variation, user_id: &str, options: &CallOptions) {
+        if !self.sends_events() {
+            return;
+        }
+        let uuid = events::visitor_uuid(&snapshot.settings.account_id_text, user_id);
+        let visitor = Visitor { uuid: &uuid, user_agent: options.user_agent.as_deref(), user_ip: options.user_ip_address.as_deref() };
+        let stamp = self.stamp();
+        if let Some(batch) = &self.batch {
+            self.enqueue(batch, events::batch_track_user(&visitor, &campaign.id, &variation.id, stamp));
+        } else if snapshot.settings.is_event_arch_enabled {
+            let request = events::arch_variation_shown(&snapshot.events, &visitor, &campaign.id, &variation.id, options.custom_properties.as_ref(), stamp);
+            self.deliver(request);
+        } else {
+            self.deliver(events::track_user(&snapshot.events, &visitor, &campaign.id, &variation.id, stamp));
+        }
+    }
+
+    /// One campaign of a `track` call (spec §1.5–1.7, §6.2, §7.4–7.6). Returns whether it converted.
+    #[allow(clippy::too_many_arguments)]
+    fn track_one(
+        &self,
+        snapshot: &Snapshot,
+        campaign: &Campaign,
+        user_id: &str,
+        goal_identifier: &str,
+        goal_type: GoalTypeToTrack,
+        options: &CallOptions,
+        arch: bool,
+        uuid: &mut Option<String>,
+        metrics: &mut Vec<(Id, Id)>,
+        revenue_props: &mut Vec<(String, Value)>,
+    ) -> bool {
+        let settings = &snapshot.settings;
+        if campaign.kind == CampaignType::FeatureRollout {
+            log_at!(self, LogLevel::Error, "[track] API is not valid for campaign {} of type FEATURE_ROLLOUT", campaign.key);
+            return false;
+        }
+        let Some(goal) = campaign.goal(goal_identifier) else {
+            log_at!(self, LogLevel::Error, "[track] goal {goal_identifier} not found in campaign {}", campaign.key);
+            return false;
+        };
+        let type_ok = match goal_type {
+            GoalTypeToTrack::All => true,
+            GoalTypeToTrack::Custom => goal.kind == GoalType::Custom,
+            GoalTypeToTrack::Revenue => goal.kind == GoalType::Revenue,
+        };
+        if !type_ok {
+            log_at!(self, LogLevel::Error, "[track] goal {goal_identifier} of campaign {} is not of the type to track", campaign.key);
+            return false;
+        }
+        // The revenue of a revenue goal: the call's revenue_value, or (event architecture) the goal's
+        // revenue property in event_properties.
+        let revenue_prop_value = goal
+            .revenue_prop
+            .as_deref()
+            .and_then(|p| options.event_properties.as_ref()?.get(p));
+        if goal.kind == GoalType::Revenue && options.revenue_value.is_none() {
+            let ok = if settings.is_event_arch_enabled {
+                if goal.mca == Some(-1.0) {
+                    goal.revenue_prop.is_none() || revenue_prop_value.is_some()
+                } else {
+                    revenue_prop_value.is_some()
+                }
+            } else {
+                false
+            };
+            if !ok {
+                log_at!(self, LogLevel::Error, "[track] revenue goal {goal_identifier} of campaign {} needs a revenue_value", campaign.key);
+                return false;
+            }
+        }
+        if !self.mab_ok(campaign, Api::Track) {
+            return false;
+        }
+        let decision = self.decide(settings, campaign, user_id, options, Api::Track, Some(goal_identifier));
+        let Some(variation) = decision.variation else { return false };
+        if decision.reason == Reason::FromStorage {
+            let Some(mut record) = decision.stored.clone() else { return false };
+            let repeatable = goal.mca == Some(-1.0) || goal.has_props;
+            if record.has_goal(goal_identifier) {
+                if !repeatable && !self.should_track_returning_user_for(options) {
+                    log_at!(self, LogLevel::Info, "[track] goal {goal_identifier} of campaign {} was already tracked for user {user_id}", campaign.key);
+                    return false;
+                }
+            } else {
+                record.goal_identifiers = Some(match record.goal_identifiers.take() {
+                    Some(g) if !g.is_empty() => format!("{g}{GOAL_SEPARATOR}{goal_identifier}"),
+                    _ => goal_identifier.to_string(),
+                });
+                if let Some(storage) = &self.storage {
+                    if let Err(e) = storage.set(&record) {
+                        log_at!(self, LogLevel::Error, "[track] user storage set failed for user {user_id}: {e}");
+                    }
+                }
+            }
+            self.fire_hook(settings, campaign, variation, &decision, user_id, options, Api::Track, Some(goal_identifier));
+        }
+        if !self.sends_events() {
+            return true;
+        }
+        let revenue = options.revenue_value.as_ref();
+        if arch {
+            metrics.push((campaign.id.clone(), goal.id.clone()));
+            if let (Some(prop), Some(r)) = (&goal.revenue_prop, revenue) {
+                if is_truthy(r) && !revenue_props.iter().any(|(k, _)| k == prop) {
+                    revenue_props.push((prop.clone(), r.clone()));
+                }
+            }
+            return true;
+        }
+        let uuid = uuid.get_or_insert_with(|| events::visitor_uuid(&settings.account_id_text, user_id));
+        let visitor = Visitor { uuid, user_agent: options.user_agent.as_deref(), user_ip: options.user_ip_address.as_deref() };
+        let revenue = if goal.kind == GoalType::Revenue { revenue.or(revenue_prop_value) } else { None };
+        let stamp = self.stamp();
+        if let Some(batch) = &self.batch {
+            self.enqueue(batch, events::batch_track_goal(&visitor, &campaign.id, &variation.id, &goal.id, revenue, stamp));
+        } else {
+            self.deliver(events::track_goal(&snapshot.events, &visitor, &campaign.id, &variation.id, &goal.id, revenue, stamp));
+        }
+        true
+    }
+
+    fn should_track_returning_user_for(&self, options: &CallOptions) -> bool {
+        options.should_track_returning_user.unwrap_or(self.should_track_returning_user)
+    }
+
+    fn push_dimensions(&self, dims: &[(String, Value)], user_id: &str) -> bool {
+        if !self.sends_events() {
+            return true;
+        }
+        let snapshot = self.snapshot.load();
+        let uuid = events::visitor_uuid(&snapshot.settings.account_id_text, user_id);
+        let visitor = Visitor { uuid: &uuid, user_agent: None, user_ip: None };
+        if let Some(batch) = &self.batch {
+            for (k, v) in dims {
+                self.enqueue(batch, events::batch_push(&visitor, k, v, self.stamp()));
+            }
+        } else if snapshot.settings.is_event_arch_enabled {
+            self.deliver(events::arch_push(&snapshot.events, &visitor, dims, self.stamp()));
+        } else {
+            for (k, v) in dims {
+                self.deliver(events::push(&snapshot.events, &visitor, k, v, self.stamp()));
+            }
+        }
+        true
+    }
+}
+
+fn snapshot_of(settings: Settings, base_url: &str, sdk_name: &str, usage_stats: &[(&'static str, String)]) -> Snapshot {
+    let events = EventContext {
+        base_url: base_url.to_string(),
+        collection_prefix: settings.collection_prefix.clone(),
+        account_id: settings.account_id.clone(),
+        sdk_key: settings.sdk_key.clone(),
+        sdk_name: sdk_name.to_string(),
+        sdk_version: SDK_VERSION.to_string(),
+        usage_stats: usage_stats.to_vec(),
+    };
+    Snapshot { settings, events }
+}
+
+/// Python truthiness of a JSON value.
+fn is_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let snapshot = self.inner.snapshot.load();
+        f.debug_struct("Client")
+            .field("account_id", &snapshot.settings.account_id_text)
+            .field("campaigns", &snapshot.settings.campaigns.len())
+            .field("development_mode", &self.inner.development_mode)
+            .finish()
+    }
+}
+
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Client>();
+};
