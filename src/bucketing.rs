@@ -78,11 +78,17 @@ pub fn variation_bucket_value(
     scratch: &mut String,
 ) -> i64 {
     match algorithm(settings, campaign) {
-        Algorithm::Old => bucket_value_of_hash(traffic_hash, MAX_TRAFFIC_VALUE, campaign.multiplier),
+        Algorithm::Old => {
+            bucket_value_of_hash(traffic_hash, MAX_TRAFFIC_VALUE, campaign.multiplier)
+        }
         Algorithm::New => bucket_value(user_id, MAX_TRAFFIC_VALUE, 1.0),
         Algorithm::NewV2 => {
             scratch.clear();
-            let _ = write!(scratch, "{}_{}_{}", campaign.id, settings.account_id_text, user_id);
+            let _ = write!(
+                scratch,
+                "{}_{}_{}",
+                campaign.id, settings.account_id_text, user_id
+            );
             bucket_value(scratch, MAX_TRAFFIC_VALUE, 1.0)
         }
     }
@@ -90,7 +96,9 @@ pub fn variation_bucket_value(
 
 /// The first variation (file order) whose range holds `value`.
 pub fn variation_for(variations: &[Variation], value: i64) -> Option<&Variation> {
-    variations.iter().find(|v| v.range_start <= value && value <= v.range_end && v.range_start > 0)
+    variations
+        .iter()
+        .find(|v| v.range_start <= value && value <= v.range_end && v.range_start > 0)
 }
 
 #[cfg(test)]
@@ -123,6 +131,9 @@ mod tests {
         let h = hash("x4243");
         assert_eq!(h, 2147421751);
         assert_eq!(bucket_value_of_hash(h, 100.0, 1.0), 50);
-        assert_eq!(bucket_value_of_hash(h, 10000.0, (10000.0 / 50.0) / 100.0), 10001);
+        assert_eq!(
+            bucket_value_of_hash(h, 10000.0, (10000.0 / 50.0) / 100.0),
+            10001
+        );
     }
 }

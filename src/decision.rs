@@ -75,11 +75,17 @@ impl Reason {
             Reason::Whitelisted => "whitelisted",
             Reason::FromStorage => "found in user storage",
             Reason::Bucketed => "bucketed",
-            Reason::NotActivated => "campaign not activated for the user (user storage holds no record)",
+            Reason::NotActivated => {
+                "campaign not activated for the user (user storage holds no record)"
+            }
             Reason::FailedPreSegmentation => "failed pre-segmentation",
             Reason::NotInTraffic => "not part of the campaign's traffic",
-            Reason::GroupOtherWhitelisted => "whitelisted in another campaign of its mutually exclusive group",
-            Reason::GroupOtherStored => "stored in another campaign of its mutually exclusive group",
+            Reason::GroupOtherWhitelisted => {
+                "whitelisted in another campaign of its mutually exclusive group"
+            }
+            Reason::GroupOtherStored => {
+                "stored in another campaign of its mutually exclusive group"
+            }
             Reason::GroupLost => "another campaign of its mutually exclusive group won",
             Reason::GroupNoWinner => "its mutually exclusive group found no winner",
             Reason::NoRangeMatched => "bucket value matched no variation's range",
@@ -123,7 +129,12 @@ pub struct Input<'s, 'a> {
 
 /// Decides the variation of `input.user_id` in `input.campaign`.
 pub fn decide<'s>(input: &Input<'s, '_>) -> Decision<'s> {
-    let Input { settings, campaign, user_id, .. } = *input;
+    let Input {
+        settings,
+        campaign,
+        user_id,
+        ..
+    } = *input;
     let mut seed = String::with_capacity(user_id.len() + 24);
     let mut outcome = Decision {
         variation: None,
@@ -186,7 +197,8 @@ pub fn decide<'s>(input: &Input<'s, '_>) -> Decision<'s> {
         }
     }
 
-    let value = bucketing::variation_bucket_value(settings, campaign, user_id, traffic_hash, &mut seed);
+    let value =
+        bucketing::variation_bucket_value(settings, campaign, user_id, traffic_hash, &mut seed);
     match bucketing::variation_for(&campaign.variations, value) {
         Some(v) => {
             outcome.variation = Some(v);
@@ -205,7 +217,11 @@ fn passes_pre_segmentation(campaign: &Campaign, custom_variables: &Map<String, V
 }
 
 /// Whitelisting of spec §4.2 for `campaign` (the called one, or another member of its group).
-fn whitelisted<'s>(input: &Input<'s, '_>, campaign: &'s Campaign, seed: &mut String) -> Option<&'s Variation> {
+fn whitelisted<'s>(
+    input: &Input<'s, '_>,
+    campaign: &'s Campaign,
+    seed: &mut String,
+) -> Option<&'s Variation> {
     if !campaign.is_forced_variation_enabled {
         return None;
     }
@@ -266,7 +282,11 @@ fn group_winner<'s>(
     let settings = input.settings;
     let called = input.campaign;
     let members = || {
-        group.members.iter().map(|&i| &settings.campaigns[i]).filter(|c| c.is_running())
+        group
+            .members
+            .iter()
+            .map(|&i| &settings.campaigns[i])
+            .filter(|c| c.is_running())
     };
     for other in members().filter(|c| !std::ptr::eq(*c, called)) {
         if whitelisted(input, other, seed).is_some() {
@@ -330,7 +350,11 @@ fn group_winner<'s>(
                 .iter()
                 .filter_map(|c| {
                     let key = c.id.to_string();
-                    group.weights.iter().find(|(k, _)| *k == key).map(|(_, w)| (*c, *w))
+                    group
+                        .weights
+                        .iter()
+                        .find(|(k, _)| *k == key)
+                        .map(|(_, w)| (*c, *w))
                 })
                 .collect();
             pick(&candidates).ok_or(Reason::GroupNoWinner)

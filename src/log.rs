@@ -61,7 +61,10 @@ pub struct StderrLogger;
 
 impl Logger for StderrLogger {
     fn log(&self, level: LogLevel, message: &str) {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
         eprintln!("VWO-SDK - [{level}]: {now:.3} {message}");
     }
 }

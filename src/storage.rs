@@ -34,8 +34,14 @@ impl UserStorageRecord {
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("userId".into(), Value::from(self.user_id.as_str()));
-        m.insert("campaignKey".into(), Value::from(self.campaign_key.as_str()));
-        m.insert("variationName".into(), Value::from(self.variation_name.as_str()));
+        m.insert(
+            "campaignKey".into(),
+            Value::from(self.campaign_key.as_str()),
+        );
+        m.insert(
+            "variationName".into(),
+            Value::from(self.variation_name.as_str()),
+        );
         if let Some(g) = &self.goal_identifiers {
             m.insert("goalIdentifiers".into(), Value::from(g.as_str()));
         }
@@ -51,7 +57,10 @@ impl UserStorageRecord {
             user_id: text("userId"),
             campaign_key: text("campaignKey"),
             variation_name: text("variationName"),
-            goal_identifiers: m.get("goalIdentifiers").and_then(Value::as_str).map(str::to_string),
+            goal_identifiers: m
+                .get("goalIdentifiers")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         })
     }
 }
@@ -92,13 +101,24 @@ impl MemoryUserStorage {
 
 impl UserStorage for MemoryUserStorage {
     fn get(&self, user_id: &str, campaign_key: &str) -> Result<Option<UserStorageRecord>, String> {
-        let map = self.records.lock().map_err(|_| "user storage lock poisoned".to_string())?;
-        Ok(map.get(&(user_id.to_string(), campaign_key.to_string())).cloned())
+        let map = self
+            .records
+            .lock()
+            .map_err(|_| "user storage lock poisoned".to_string())?;
+        Ok(map
+            .get(&(user_id.to_string(), campaign_key.to_string()))
+            .cloned())
     }
 
     fn set(&self, record: &UserStorageRecord) -> Result<(), String> {
-        let mut map = self.records.lock().map_err(|_| "user storage lock poisoned".to_string())?;
-        map.insert((record.user_id.clone(), record.campaign_key.clone()), record.clone());
+        let mut map = self
+            .records
+            .lock()
+            .map_err(|_| "user storage lock poisoned".to_string())?;
+        map.insert(
+            (record.user_id.clone(), record.campaign_key.clone()),
+            record.clone(),
+        );
         Ok(())
     }
 }

@@ -91,7 +91,11 @@ impl EventSink for LogSink {
             let body = request.body.as_deref().unwrap_or("");
             self.logger.log(
                 LogLevel::Debug,
-                &format!("event (not sent: no transport configured): {:?} {} {body}", request.method, request.wire_url()),
+                &format!(
+                    "event (not sent: no transport configured): {:?} {} {body}",
+                    request.method,
+                    request.wire_url()
+                ),
             );
         }
         Ok(())
@@ -107,7 +111,8 @@ macro_rules! log_at {
 }
 
 static EMPTY_MAP: once_cell::sync::Lazy<Map<String, Value>> = once_cell::sync::Lazy::new(Map::new);
-static NO_OPTIONS: once_cell::sync::Lazy<CallOptions> = once_cell::sync::Lazy::new(CallOptions::default);
+static NO_OPTIONS: once_cell::sync::Lazy<CallOptions> =
+    once_cell::sync::Lazy::new(CallOptions::default);
 
 impl Client {
     /// Launches a client from a settings JSON text. Fails with an [`ErrorKind::InvalidSettings`] error
@@ -135,15 +140,25 @@ impl Client {
                 ("ll", options.log_level.is_some()),
                 ("gt", options.goal_type_to_track.is_some()),
             ];
-            usage_stats.extend(flags.iter().filter(|(_, on)| *on).map(|(k, _)| (*k, "1".to_string())));
+            usage_stats.extend(
+                flags
+                    .iter()
+                    .filter(|(_, on)| *on)
+                    .map(|(k, _)| (*k, "1".to_string())),
+            );
             if !usage_stats.is_empty() {
                 usage_stats.push(("_l", "1".to_string()));
             }
         }
-        let base_url = options.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base_url = options
+            .base_url
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         let sink: Arc<dyn EventSink> = match options.event_sink {
             Some(s) => s,
-            None => Arc::new(LogSink { logger: logger.clone(), level: log_level }),
+            None => Arc::new(LogSink {
+                logger: logger.clone(),
+                level: log_level,
+            }),
         };
         let snapshot = snapshot_of(settings, &base_url, &sdk_name, &usage_stats);
         let inner = Inner {
@@ -154,7 +169,10 @@ impl Client {
             development_mode: options.development_mode,
             goal_type_to_track: options.goal_type_to_track.unwrap_or_default(),
             should_track_returning_user: options.should_track_returning_user,
-            batch: options.batch_events.map(|config| BatchQueue { config, queue: Mutex::new(Vec::new()) }),
+            batch: options.batch_events.map(|config| BatchQueue {
+                config,
+                queue: Mutex::new(Vec::new()),
+            }),
             integrations: options.integrations,
             sink,
             clock: options.clock.unwrap_or_else(|| Arc::new(SystemClock)),
@@ -164,15 +182,24 @@ impl Client {
             usage_stats,
             opted_out: AtomicBool::new(false),
         };
-        log_at!(inner, LogLevel::Info, "SDK launched: {} campaigns", inner.snapshot.load().settings.campaigns.len());
-        Ok(Client { inner: Arc::new(inner) })
+        log_at!(
+            inner,
+            LogLevel::Info,
+            "SDK launched: {} campaigns",
+            inner.snapshot.load().settings.campaigns.len()
+        );
+        Ok(Client {
+            inner: Arc::new(inner),
+        })
     }
 
     /// Replaces the settings atomically. Decisions in flight finish on the old snapshot; an invalid
     /// settings text leaves the current settings in place and returns the error.
     pub fn replace_settings(&self, settings_json: &str) -> Result<(), Error> {
         let settings = Settings::from_json(settings_json)?;
-        self.inner.snapshot.store(Arc::new(self.inner.snapshot_of(settings)));
+        self.inner
+            .snapshot
+            .store(Arc::new(self.inner.snapshot_of(settings)));
         log_at!(self.inner, LogLevel::Info, "settings replaced");
         Ok(())
     }
@@ -189,26 +216,54 @@ impl Client {
 
     /// `activate`: decides the variation of a VISUAL_AB campaign and sends an impression the first time.
     /// `None` when the user gets no variation or the call is invalid (logged).
-    pub fn activate(&self, campaign_key: &str, user_id: &str, options: Option<&CallOptions>) -> Option<String> {
+    pub fn activate(
+        &self,
+        campaign_key: &str,
+        user_id: &str,
+        options: Option<&CallOptions>,
+    ) -> Option<String> {
         let inner = &*self.inner;
         let options = options.unwrap_or(&NO_OPTIONS);
         let snapshot = inner.snapshot.load();
-        let campaign = inner.api_campaign(&snapshot.settings, Api::Activate, campaign_key, user_id, &[CampaignType::VisualAb])?;
+        let campaign = inner.api_campaign(
+            &snapshot.settings,
+            Api::Activate,
+            campaign_key,
+            user_id,
+            &[CampaignType::VisualAb],
+        )?;
         if !inner.mab_ok(campaign, Api::Activate) {
             return None;
         }
-        let decision = inner.decide(&snapshot.settings, campaign, user_id, options, Api::Activate, None);
+        let decision = inner.decide(
+            &snapshot.settings,
+            campaign,
+            user_id,
+            options,
+            Api::Activate,
+            None,
+        );
         let variation = decision.variation?;
         if decision.stored.is_none() || decision.reason == Reason::Whitelisted {
             inner.send_impression(&snapshot, campaign, variation, user_id, options);
         } else {
-            log_at!(inner, LogLevel::Info, "[activate] user {user_id} was already tracked in campaign {}: no impression sent", campaign.key);
+            log_at!(
+                inner,
+                LogLevel::Info,
+                "[activate] user {user_id} was already tracked in campaign {}: no impression sent",
+                campaign.key
+            );
         }
         Some(variation.name.to_string())
     }
 
     /// `get_variation_name`: the variation of a VISUAL_AB or FEATURE_TEST campaign, no event.
-    pub fn get_variation_name(&self, campaign_key: &str, user_id: &str, options: Option<&CallOptions>) -> Option<String> {
+    pub fn get_variation_name(
+        &self,
+        campaign_key: &str,
+        user_id: &str,
+        options: Option<&CallOptions>,
+    ) -> Option<String> {
         let inner = &*self.inner;
         let options = options.unwrap_or(&NO_OPTIONS);
         let snapshot = inner.snapshot.load();
@@ -219,13 +274,25 @@ impl Client {
             user_id,
             &[CampaignType::VisualAb, CampaignType::FeatureTest],
         )?;
-        let decision = inner.decide(&snapshot.settings, campaign, user_id, options, Api::GetVariationName, None);
+        let decision = inner.decide(
+            &snapshot.settings,
+            campaign,
+            user_id,
+            options,
+            Api::GetVariationName,
+            None,
+        );
         decision.variation.map(|v| v.name.to_string())
     }
 
     /// `is_feature_enabled`: whether the feature of a FEATURE_TEST or FEATURE_ROLLOUT campaign is on for
     /// the user; sends an impression the first time.
-    pub fn is_feature_enabled(&self, campaign_key: &str, user_id: &str, options: Option<&CallOptions>) -> bool {
+    pub fn is_feature_enabled(
+        &self,
+        campaign_key: &str,
+        user_id: &str,
+        options: Option<&CallOptions>,
+    ) -> bool {
         let inner = &*self.inner;
         let options = options.unwrap_or(&NO_OPTIONS);
         let snapshot = inner.snapshot.load();
@@ -241,13 +308,28 @@ impl Client {
         if !inner.mab_ok(campaign, Api::IsFeatureEnabled) {
             return false;
         }
-        let decision = inner.decide(&snapshot.settings, campaign, user_id, options, Api::IsFeatureEnabled, None);
-        let Some(variation) = decision.variation else { return false };
+        let decision = inner.decide(
+            &snapshot.settings,
+            campaign,
+            user_id,
+            options,
+            Api::IsFeatureEnabled,
+            None,
+        );
+        let Some(variation) = decision.variation else {
+            return false;
+        };
         if decision.stored.is_none() || decision.reason == Reason::Whitelisted {
             inner.send_impression(&snapshot, campaign, variation, user_id, options);
         }
         let enabled = campaign.kind == CampaignType::FeatureRollout || variation.is_feature_enabled;
-        log_at!(inner, LogLevel::Info, "[is_feature_enabled] feature {} is {} for user {user_id}", campaign.key, if enabled { "enabled" } else { "disabled" });
+        log_at!(
+            inner,
+            LogLevel::Info,
+            "[is_feature_enabled] feature {} is {} for user {user_id}",
+            campaign.key,
+            if enabled { "enabled" } else { "disabled" }
+        );
         enabled
     }
 
@@ -263,7 +345,11 @@ impl Client {
         let inner = &*self.inner;
         let options = options.unwrap_or(&NO_OPTIONS);
         if variable_key.is_empty() {
-            log_at!(inner, LogLevel::Error, "[get_feature_variable_value] variable_key must be a non-empty string");
+            log_at!(
+                inner,
+                LogLevel::Error,
+                "[get_feature_variable_value] variable_key must be a non-empty string"
+            );
             return None;
         }
         let snapshot = inner.snapshot.load();
@@ -274,8 +360,14 @@ impl Client {
             user_id,
             &[CampaignType::FeatureTest, CampaignType::FeatureRollout],
         )?;
-        let decision =
-            inner.decide(&snapshot.settings, campaign, user_id, options, Api::GetFeatureVariableValue, None);
+        let decision = inner.decide(
+            &snapshot.settings,
+            campaign,
+            user_id,
+            options,
+            Api::GetFeatureVariableValue,
+            None,
+        );
         let variation = decision.variation?;
         let variables = if campaign.kind == CampaignType::FeatureRollout {
             &campaign.variables
@@ -283,10 +375,19 @@ impl Client {
             &variation.variables
         } else {
             // A disabled variation of a feature test serves the control's values.
-            &campaign.variations.iter().find(|v| v.id == Id::Int(1))?.variables
+            &campaign
+                .variations
+                .iter()
+                .find(|v| v.id == Id::Int(1))?
+                .variables
         };
         let Some(variable) = variables.iter().find(|v| v.key == variable_key) else {
-            log_at!(inner, LogLevel::Error, "[get_feature_variable_value] variable {variable_key} not found in campaign {}", campaign.key);
+            log_at!(
+                inner,
+                LogLevel::Error,
+                "[get_feature_variable_value] variable {variable_key} not found in campaign {}",
+                campaign.key
+            );
             return None;
         };
         let value = variables::cast(&variable.kind, &variable.value);
@@ -311,16 +412,26 @@ impl Client {
             return None;
         }
         if user_id.is_empty() || goal_identifier.is_empty() {
-            log_at!(inner, LogLevel::Error, "[track] user_id and goal_identifier must be non-empty strings");
+            log_at!(
+                inner,
+                LogLevel::Error,
+                "[track] user_id and goal_identifier must be non-empty strings"
+            );
             return None;
         }
         if let Some(r) = &options.revenue_value {
             if !(r.is_number() || r.is_string() || r.is_boolean()) {
-                log_at!(inner, LogLevel::Error, "[track] revenue_value must be a number, string or boolean");
+                log_at!(
+                    inner,
+                    LogLevel::Error,
+                    "[track] revenue_value must be a number, string or boolean"
+                );
                 return None;
             }
         }
-        let goal_type = options.goal_type_to_track.unwrap_or(inner.goal_type_to_track);
+        let goal_type = options
+            .goal_type_to_track
+            .unwrap_or(inner.goal_type_to_track);
         let snapshot = inner.snapshot.load();
         let settings = &snapshot.settings;
 
@@ -330,7 +441,11 @@ impl Client {
             TrackCampaigns::One(key) => {
                 let c = inner.running_campaign(settings, Api::Track, key)?;
                 if c.goal(goal_identifier).is_none() {
-                    log_at!(inner, LogLevel::Error, "[track] goal {goal_identifier} not found in campaign {key}");
+                    log_at!(
+                        inner,
+                        LogLevel::Error,
+                        "[track] goal {goal_identifier} not found in campaign {key}"
+                    );
                     return None;
                 }
                 selected.push(c);
@@ -346,12 +461,19 @@ impl Client {
             }
             TrackCampaigns::All => {
                 selected.extend(
-                    settings.campaigns.iter().filter(|c| c.is_running() && c.goal(goal_identifier).is_some()),
+                    settings
+                        .campaigns
+                        .iter()
+                        .filter(|c| c.is_running() && c.goal(goal_identifier).is_some()),
                 );
             }
         }
         if selected.is_empty() {
-            log_at!(inner, LogLevel::Error, "[track] no running campaign to track goal {goal_identifier} in");
+            log_at!(
+                inner,
+                LogLevel::Error,
+                "[track] no running campaign to track goal {goal_identifier} in"
+            );
             return None;
         }
 
@@ -361,13 +483,37 @@ impl Client {
         let mut revenue_props: Vec<(String, Value)> = Vec::new();
         let mut uuid: Option<String> = None;
         for campaign in selected {
-            let tracked = inner.track_one(&snapshot, campaign, user_id, goal_identifier, goal_type, options, arch, &mut uuid, &mut metrics, &mut revenue_props);
+            let tracked = inner.track_one(
+                &snapshot,
+                campaign,
+                user_id,
+                goal_identifier,
+                goal_type,
+                options,
+                arch,
+                &mut uuid,
+                &mut metrics,
+                &mut revenue_props,
+            );
             result.push((campaign.key.clone(), tracked));
         }
         if arch && !metrics.is_empty() {
-            let uuid = uuid.get_or_insert_with(|| events::visitor_uuid(&settings.account_id_text, user_id));
-            let visitor = Visitor { uuid, user_agent: options.user_agent.as_deref(), user_ip: options.user_ip_address.as_deref() };
-            let request = events::arch_goal(&snapshot.events, &visitor, goal_identifier, &metrics, &revenue_props, options.event_properties.as_ref(), inner.stamp());
+            let uuid = uuid
+                .get_or_insert_with(|| events::visitor_uuid(&settings.account_id_text, user_id));
+            let visitor = Visitor {
+                uuid,
+                user_agent: options.user_agent.as_deref(),
+                user_ip: options.user_ip_address.as_deref(),
+            };
+            let request = events::arch_goal(
+                &snapshot.events,
+                &visitor,
+                goal_identifier,
+                &metrics,
+                &revenue_props,
+                options.event_properties.as_ref(),
+                inner.stamp(),
+            );
             inner.deliver(request);
         }
         Some(result)
@@ -379,8 +525,13 @@ impl Client {
         if inner.opted_out() {
             return false;
         }
-        if tag_key.is_empty() || user_id.is_empty() || tag_key.chars().count() > 255 || tag_value.chars().count() > 255 {
-            log_at!(inner, LogLevel::Error, "[push] tag_key and user_id must be non-empty strings, tag_key and tag_value at most 255 characters");
+        if tag_key.is_empty()
+            || tag_value.is_empty()
+            || user_id.is_empty()
+            || tag_key.chars().count() > 255
+            || tag_value.chars().count() > 255
+        {
+            log_at!(inner, LogLevel::Error, "[push] tag_key, tag_value and user_id must be non-empty strings, tag_key and tag_value at most 255 characters");
             return false;
         }
         inner.push_dimensions(&[(tag_key.to_string(), Value::from(tag_value))], user_id)
@@ -393,10 +544,17 @@ impl Client {
             return false;
         }
         if user_id.is_empty() || dimensions.is_empty() {
-            log_at!(inner, LogLevel::Error, "[push] user_id must be a non-empty string and the map non-empty");
+            log_at!(
+                inner,
+                LogLevel::Error,
+                "[push] user_id must be a non-empty string and the map non-empty"
+            );
             return false;
         }
-        let dims: Vec<(String, Value)> = dimensions.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let dims: Vec<(String, Value)> = dimensions
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         inner.push_dimensions(&dims, user_id)
     }
 
@@ -405,7 +563,11 @@ impl Client {
     pub fn set_opt_out(&self) -> bool {
         self.flush_events();
         self.inner.opted_out.store(true, Ordering::SeqCst);
-        log_at!(self.inner, LogLevel::Info, "opted out: every API returns its failure value from now on");
+        log_at!(
+            self.inner,
+            LogLevel::Info,
+            "opted out: every API returns its failure value from now on"
+        );
         true
     }
 
@@ -417,7 +579,9 @@ impl Client {
     /// `flush_events`: hands every queued batch event to the sink now. `false` when batching is off.
     pub fn flush_events(&self) -> bool {
         let inner = &*self.inner;
-        let Some(batch) = &inner.batch else { return false };
+        let Some(batch) = &inner.batch else {
+            return false;
+        };
         let events = match batch.queue.lock() {
             Ok(mut q) => std::mem::take(&mut *q),
             Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
@@ -438,14 +602,30 @@ impl Inner {
         self.opted_out.load(Ordering::Relaxed)
     }
 
-    fn running_campaign<'s>(&self, settings: &'s Settings, api: Api, key: &str) -> Option<&'s Campaign> {
+    fn running_campaign<'s>(
+        &self,
+        settings: &'s Settings,
+        api: Api,
+        key: &str,
+    ) -> Option<&'s Campaign> {
         match settings.campaign(key) {
             None => {
-                log_at!(self, LogLevel::Error, "[{}] campaign {key} not found in settings", api.as_str());
+                log_at!(
+                    self,
+                    LogLevel::Error,
+                    "[{}] campaign {key} not found in settings",
+                    api.as_str()
+                );
                 None
             }
             Some(c) if !c.is_running() => {
-                log_at!(self, LogLevel::Error, "[{}] campaign {key} is not RUNNING (status {})", api.as_str(), c.status);
+                log_at!(
+                    self,
+                    LogLevel::Error,
+                    "[{}] campaign {key} is not RUNNING (status {})",
+                    api.as_str(),
+                    c.status
+                );
                 None
             }
             Some(c) => Some(c),
@@ -465,12 +645,23 @@ impl Inner {
             return None;
         }
         if campaign_key.is_empty() || user_id.is_empty() {
-            log_at!(self, LogLevel::Error, "[{}] campaign_key and user_id must be non-empty strings", api.as_str());
+            log_at!(
+                self,
+                LogLevel::Error,
+                "[{}] campaign_key and user_id must be non-empty strings",
+                api.as_str()
+            );
             return None;
         }
         let campaign = self.running_campaign(settings, api, campaign_key)?;
         if !types.contains(&campaign.kind) {
-            log_at!(self, LogLevel::Error, "[{}] API is not valid for campaign {campaign_key} of type {} for user {user_id}", api.as_str(), campaign.kind.as_str());
+            log_at!(
+                self,
+                LogLevel::Error,
+                "[{}] API is not valid for campaign {campaign_key} of type {} for user {user_id}",
+                api.as_str(),
+                campaign.kind.as_str()
+            );
             return None;
         }
         Some(campaign)
@@ -478,7 +669,13 @@ impl Inner {
 
     fn mab_ok(&self, campaign: &Campaign, api: Api) -> bool {
         if campaign.is_mab && self.storage.is_none() {
-            log_at!(self, LogLevel::Error, "[{}] campaign {} is a multi-armed bandit and needs a user storage", api.as_str(), campaign.key);
+            log_at!(
+                self,
+                LogLevel::Error,
+                "[{}] campaign {} is a multi-armed bandit and needs a user storage",
+                api.as_str(),
+                campaign.key
+            );
             return false;
         }
         true
@@ -495,7 +692,10 @@ impl Inner {
         goal_identifier: Option<&str>,
     ) -> Decision<'s> {
         let custom_variables = options.custom_variables.as_ref().unwrap_or(&EMPTY_MAP);
-        let vt = options.variation_targeting_variables.as_ref().unwrap_or(&EMPTY_MAP);
+        let vt = options
+            .variation_targeting_variables
+            .as_ref()
+            .unwrap_or(&EMPTY_MAP);
         let decision = decision::decide(&decision::Input {
             settings,
             campaign,
@@ -506,7 +706,12 @@ impl Inner {
             storage: self.storage.as_deref(),
         });
         if let Some(e) = &decision.storage_error {
-            log_at!(self, LogLevel::Error, "[{}] user storage failed for user {user_id}: {e}", api.as_str());
+            log_at!(
+                self,
+                LogLevel::Error,
+                "[{}] user storage failed for user {user_id}: {e}",
+                api.as_str()
+            );
         }
         log_at!(
             self,
@@ -514,10 +719,15 @@ impl Inner {
             "[{}] user {user_id} in campaign {}: {} ({})",
             api.as_str(),
             campaign.key,
-            decision.variation.map(|v| &*v.name).unwrap_or("no variation"),
+            decision
+                .variation
+                .map(|v| &*v.name)
+                .unwrap_or("no variation"),
             decision.reason.as_str()
         );
-        let Some(variation) = decision.variation else { return decision };
+        let Some(variation) = decision.variation else {
+            return decision;
+        };
         // A track call for a stored user whose goal was already converted fires no hook (its decision is
         // "none"); that call skips the storage write here and handles it itself.
         if decision.reason == Reason::Bucketed {
@@ -529,12 +739,26 @@ impl Inner {
                     goal_identifiers: None,
                 };
                 if let Err(e) = storage.set(&record) {
-                    log_at!(self, LogLevel::Error, "[{}] user storage set failed for user {user_id}: {e}", api.as_str());
+                    log_at!(
+                        self,
+                        LogLevel::Error,
+                        "[{}] user storage set failed for user {user_id}: {e}",
+                        api.as_str()
+                    );
                 }
             }
         }
         if api != Api::Track || decision.reason != Reason::FromStorage {
-            self.fire_hook(settings, campaign, variation, &decision, user_id, options, api, goal_identifier);
+            self.fire_hook(
+                settings,
+                campaign,
+                variation,
+                &decision,
+                user_id,
+                options,
+                api,
+                goal_identifier,
+            );
         }
         decision
     }
@@ -551,57 +775,101 @@ impl Inner {
         api: Api,
         goal_identifier: Option<&str>,
     ) {
-        let Some(hook) = &self.integrations else { return };
+        let Some(hook) = &self.integrations else {
+            return;
+        };
+        // Keys and their order as vwo-python-sdk's hook payload.
         let mut p = Map::new();
         p.insert("campaign_id".into(), campaign.id.to_json());
+        p.insert(
+            "campaign_name".into(),
+            campaign
+                .name
+                .as_deref()
+                .map(Value::from)
+                .unwrap_or(Value::Null),
+        );
         p.insert("campaign_key".into(), Value::from(campaign.key.as_str()));
         p.insert("campaign_type".into(), Value::from(campaign.kind.as_str()));
-        p.insert("campaign_name".into(), campaign.name.as_deref().map(Value::from).unwrap_or(Value::Null));
         p.insert(
             "custom_variables".into(),
-            Value::Object(options.custom_variables.clone().unwrap_or_default()),
+            options
+                .custom_variables
+                .clone()
+                .map(Value::Object)
+                .unwrap_or(Value::Null),
         );
         p.insert("event".into(), Value::from("CAMPAIGN_DECISION"));
-        p.insert("goal_identifier".into(), goal_identifier.map(Value::from).unwrap_or(Value::Null));
-        p.insert("is_forced_variation_enabled".into(), Value::from(campaign.is_forced_variation_enabled));
+        p.insert(
+            "goal_identifier".into(),
+            goal_identifier.map(Value::from).unwrap_or(Value::Null),
+        );
+        p.insert(
+            "is_forced_variation_enabled".into(),
+            Value::from(campaign.is_forced_variation_enabled),
+        );
         p.insert("sdk_version".into(), Value::from(SDK_VERSION));
         p.insert("source".into(), Value::from(api.as_str()));
         p.insert("user_id".into(), Value::from(user_id));
+        let vt = options.variation_targeting_variables.clone().map(|mut vt| {
+            if campaign.is_forced_variation_enabled {
+                vt.insert("_vwo_user_id".into(), Value::from(user_id));
+            }
+            Value::Object(vt)
+        });
+        p.insert(
+            "variation_targeting_variables".into(),
+            vt.unwrap_or(Value::Null),
+        );
         p.insert(
             "vwo_user_id".into(),
             Value::from(events::visitor_uuid(&settings.account_id_text, user_id)),
         );
-        let mut vt = options.variation_targeting_variables.clone().unwrap_or_default();
-        if campaign.is_forced_variation_enabled {
-            vt.insert("_vwo_user_id".into(), Value::from(user_id));
-        }
-        p.insert("variation_targeting_variables".into(), Value::Object(vt));
         if let Some(group) = decision.group {
             p.insert("group_id".into(), group.id.to_json());
-            p.insert("group_name".into(), group.name.as_deref().map(Value::from).unwrap_or(Value::Null));
+            p.insert(
+                "group_name".into(),
+                group
+                    .name
+                    .as_deref()
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+            );
             p.insert("group_algo".into(), Value::from(group.et));
         }
-        p.insert("from_user_storage_service".into(), Value::from(decision.reason == Reason::FromStorage));
-        p.insert("is_user_whitelisted".into(), Value::from(decision.reason == Reason::Whitelisted));
+        p.insert(
+            "from_user_storage_service".into(),
+            Value::from(decision.reason == Reason::FromStorage),
+        );
+        p.insert(
+            "is_user_whitelisted".into(),
+            Value::from(decision.reason == Reason::Whitelisted),
+        );
         match campaign.kind {
             CampaignType::FeatureRollout => {
                 p.insert("is_feature_enabled".into(), Value::from(true));
             }
             CampaignType::FeatureTest => {
-                p.insert("is_feature_enabled".into(), Value::from(variation.is_feature_enabled));
-                p.insert("variation_name".into(), Value::from(&*variation.name));
+                p.insert(
+                    "is_feature_enabled".into(),
+                    Value::from(variation.is_feature_enabled),
+                );
                 p.insert("variation_id".into(), variation.id.to_json());
+                p.insert("variation_name".into(), Value::from(&*variation.name));
             }
             _ => {
-                p.insert("variation_name".into(), Value::from(&*variation.name));
                 p.insert("variation_id".into(), variation.id.to_json());
+                p.insert("variation_name".into(), Value::from(&*variation.name));
             }
         }
         hook.on_decision(&p);
     }
 
     fn stamp(&self) -> Stamp {
-        Stamp { random: self.random.random(), unix_ms: self.clock.unix_ms() }
+        Stamp {
+            random: self.random.random(),
+            unix_ms: self.clock.unix_ms(),
+        }
     }
 
     fn sends_events(&self) -> bool {
@@ -610,7 +878,12 @@ impl Inner {
 
     fn deliver(&self, request: EventRequest) {
         if let Err(e) = self.sink.send(&request) {
-            log_at!(self, LogLevel::Error, "event {} not accepted: {e}", request.url);
+            log_at!(
+                self,
+                LogLevel::Error,
+                "event {} not accepted: {e}",
+                request.url
+            );
         }
     }
 
@@ -637,27 +910,59 @@ impl Inner {
         let request = events::batch_request(&snapshot.events, events);
         let outcome = self.sink.send(&request);
         if let Err(e) = &outcome {
-            log_at!(self, LogLevel::Error, "batch of {} events not accepted: {e}", events.len());
+            log_at!(
+                self,
+                LogLevel::Error,
+                "batch of {} events not accepted: {e}",
+                events.len()
+            );
         }
         if let Some(cb) = &batch.config.flush_callback {
             cb(outcome.as_ref().err(), events);
         }
     }
 
-    fn send_impression(&self, snapshot: &Snapshot, campaign: &Campaign, variation: &Variation, user_id: &str, options: &CallOptions) {
+    fn send_impression(
+        &self,
+        snapshot: &Snapshot,
+        campaign: &Campaign,
+        variation: &Variation,
+        user_id: &str,
+        options: &CallOptions,
+    ) {
         if !self.sends_events() {
             return;
         }
         let uuid = events::visitor_uuid(&snapshot.settings.account_id_text, user_id);
-        let visitor = Visitor { uuid: &uuid, user_agent: options.user_agent.as_deref(), user_ip: options.user_ip_address.as_deref() };
+        let visitor = Visitor {
+            uuid: &uuid,
+            user_agent: options.user_agent.as_deref(),
+            user_ip: options.user_ip_address.as_deref(),
+        };
         let stamp = self.stamp();
         if let Some(batch) = &self.batch {
-            self.enqueue(batch, events::batch_track_user(&visitor, &campaign.id, &variation.id, stamp));
+            self.enqueue(
+                batch,
+                events::batch_track_user(&visitor, &campaign.id, &variation.id, stamp),
+            );
         } else if snapshot.settings.is_event_arch_enabled {
-            let request = events::arch_variation_shown(&snapshot.events, &visitor, &campaign.id, &variation.id, options.custom_properties.as_ref(), stamp);
+            let request = events::arch_variation_shown(
+                &snapshot.events,
+                &visitor,
+                &campaign.id,
+                &variation.id,
+                options.custom_properties.as_ref(),
+                stamp,
+            );
             self.deliver(request);
         } else {
-            self.deliver(events::track_user(&snapshot.events, &visitor, &campaign.id, &variation.id, stamp));
+            self.deliver(events::track_user(
+                &snapshot.events,
+                &visitor,
+                &campaign.id,
+                &variation.id,
+                stamp,
+            ));
         }
     }
 
@@ -678,11 +983,21 @@ impl Inner {
     ) -> bool {
         let settings = &snapshot.settings;
         if campaign.kind == CampaignType::FeatureRollout {
-            log_at!(self, LogLevel::Error, "[track] API is not valid for campaign {} of type FEATURE_ROLLOUT", campaign.key);
+            log_at!(
+                self,
+                LogLevel::Error,
+                "[track] API is not valid for campaign {} of type FEATURE_ROLLOUT",
+                campaign.key
+            );
             return false;
         }
         let Some(goal) = campaign.goal(goal_identifier) else {
-            log_at!(self, LogLevel::Error, "[track] goal {goal_identifier} not found in campaign {}", campaign.key);
+            log_at!(
+                self,
+                LogLevel::Error,
+                "[track] goal {goal_identifier} not found in campaign {}",
+                campaign.key
+            );
             return false;
         };
         let type_ok = match goal_type {
@@ -691,7 +1006,12 @@ impl Inner {
             GoalTypeToTrack::Revenue => goal.kind == GoalType::Revenue,
         };
         if !type_ok {
-            log_at!(self, LogLevel::Error, "[track] goal {goal_identifier} of campaign {} is not of the type to track", campaign.key);
+            log_at!(
+                self,
+                LogLevel::Error,
+                "[track] goal {goal_identifier} of campaign {} is not of the type to track",
+                campaign.key
+            );
             return false;
         }
         // The revenue of a revenue goal: the call's revenue_value, or (event architecture) the goal's
@@ -711,17 +1031,33 @@ impl Inner {
                 false
             };
             if !ok {
-                log_at!(self, LogLevel::Error, "[track] revenue goal {goal_identifier} of campaign {} needs a revenue_value", campaign.key);
+                log_at!(
+                    self,
+                    LogLevel::Error,
+                    "[track] revenue goal {goal_identifier} of campaign {} needs a revenue_value",
+                    campaign.key
+                );
                 return false;
             }
         }
         if !self.mab_ok(campaign, Api::Track) {
             return false;
         }
-        let decision = self.decide(settings, campaign, user_id, options, Api::Track, Some(goal_identifier));
-        let Some(variation) = decision.variation else { return false };
+        let decision = self.decide(
+            settings,
+            campaign,
+            user_id,
+            options,
+            Api::Track,
+            Some(goal_identifier),
+        );
+        let Some(variation) = decision.variation else {
+            return false;
+        };
         if decision.reason == Reason::FromStorage {
-            let Some(mut record) = decision.stored.clone() else { return false };
+            let Some(mut record) = decision.stored.clone() else {
+                return false;
+            };
             let repeatable = goal.mca == Some(-1.0) || goal.has_props;
             if record.has_goal(goal_identifier) {
                 if !repeatable && !self.should_track_returning_user_for(options) {
@@ -735,11 +1071,24 @@ impl Inner {
                 });
                 if let Some(storage) = &self.storage {
                     if let Err(e) = storage.set(&record) {
-                        log_at!(self, LogLevel::Error, "[track] user storage set failed for user {user_id}: {e}");
+                        log_at!(
+                            self,
+                            LogLevel::Error,
+                            "[track] user storage set failed for user {user_id}: {e}"
+                        );
                     }
                 }
             }
-            self.fire_hook(settings, campaign, variation, &decision, user_id, options, Api::Track, Some(goal_identifier));
+            self.fire_hook(
+                settings,
+                campaign,
+                variation,
+                &decision,
+                user_id,
+                options,
+                Api::Track,
+                Some(goal_identifier),
+            );
         }
         if !self.sends_events() {
             return true;
@@ -754,20 +1103,49 @@ impl Inner {
             }
             return true;
         }
-        let uuid = uuid.get_or_insert_with(|| events::visitor_uuid(&settings.account_id_text, user_id));
-        let visitor = Visitor { uuid, user_agent: options.user_agent.as_deref(), user_ip: options.user_ip_address.as_deref() };
-        let revenue = if goal.kind == GoalType::Revenue { revenue.or(revenue_prop_value) } else { None };
+        let uuid =
+            uuid.get_or_insert_with(|| events::visitor_uuid(&settings.account_id_text, user_id));
+        let visitor = Visitor {
+            uuid,
+            user_agent: options.user_agent.as_deref(),
+            user_ip: options.user_ip_address.as_deref(),
+        };
+        let revenue = if goal.kind == GoalType::Revenue {
+            revenue.or(revenue_prop_value)
+        } else {
+            None
+        };
         let stamp = self.stamp();
         if let Some(batch) = &self.batch {
-            self.enqueue(batch, events::batch_track_goal(&visitor, &campaign.id, &variation.id, &goal.id, revenue, stamp));
+            self.enqueue(
+                batch,
+                events::batch_track_goal(
+                    &visitor,
+                    &campaign.id,
+                    &variation.id,
+                    &goal.id,
+                    revenue,
+                    stamp,
+                ),
+            );
         } else {
-            self.deliver(events::track_goal(&snapshot.events, &visitor, &campaign.id, &variation.id, &goal.id, revenue, stamp));
+            self.deliver(events::track_goal(
+                &snapshot.events,
+                &visitor,
+                &campaign.id,
+                &variation.id,
+                &goal.id,
+                revenue,
+                stamp,
+            ));
         }
         true
     }
 
     fn should_track_returning_user_for(&self, options: &CallOptions) -> bool {
-        options.should_track_returning_user.unwrap_or(self.should_track_returning_user)
+        options
+            .should_track_returning_user
+            .unwrap_or(self.should_track_returning_user)
     }
 
     fn push_dimensions(&self, dims: &[(String, Value)], user_id: &str) -> bool {
@@ -776,13 +1154,22 @@ impl Inner {
         }
         let snapshot = self.snapshot.load();
         let uuid = events::visitor_uuid(&snapshot.settings.account_id_text, user_id);
-        let visitor = Visitor { uuid: &uuid, user_agent: None, user_ip: None };
+        let visitor = Visitor {
+            uuid: &uuid,
+            user_agent: None,
+            user_ip: None,
+        };
         if let Some(batch) = &self.batch {
             for (k, v) in dims {
                 self.enqueue(batch, events::batch_push(&visitor, k, v, self.stamp()));
             }
         } else if snapshot.settings.is_event_arch_enabled {
-            self.deliver(events::arch_push(&snapshot.events, &visitor, dims, self.stamp()));
+            self.deliver(events::arch_push(
+                &snapshot.events,
+                &visitor,
+                dims,
+                self.stamp(),
+            ));
         } else {
             for (k, v) in dims {
                 self.deliver(events::push(&snapshot.events, &visitor, k, v, self.stamp()));
@@ -792,7 +1179,12 @@ impl Inner {
     }
 }
 
-fn snapshot_of(settings: Settings, base_url: &str, sdk_name: &str, usage_stats: &[(&'static str, String)]) -> Snapshot {
+fn snapshot_of(
+    settings: Settings,
+    base_url: &str,
+    sdk_name: &str,
+    usage_stats: &[(&'static str, String)],
+) -> Snapshot {
     let events = EventContext {
         base_url: base_url.to_string(),
         collection_prefix: settings.collection_prefix.clone(),

@@ -70,7 +70,10 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn unix_ms(&self) -> u64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
     }
 }
 
@@ -103,7 +106,11 @@ pub struct BatchEventsConfig {
 
 impl Default for BatchEventsConfig {
     fn default() -> Self {
-        BatchEventsConfig { events_per_request: 100, request_time_interval: 600.0, flush_callback: None }
+        BatchEventsConfig {
+            events_per_request: 100,
+            request_time_interval: 600.0,
+            flush_callback: None,
+        }
     }
 }
 
@@ -123,13 +130,19 @@ impl BatchEventsConfig {
         if !(1..=5000).contains(&self.events_per_request) {
             return Err(Error::options(
                 "batch_events.events_per_request",
-                format_args!("expected an integer from 1 to 5000, got {}", self.events_per_request),
+                format_args!(
+                    "expected an integer from 1 to 5000, got {}",
+                    self.events_per_request
+                ),
             ));
         }
         if !(self.request_time_interval >= 1.0) || !self.request_time_interval.is_finite() {
             return Err(Error::options(
                 "batch_events.request_time_interval",
-                format_args!("expected a number of seconds ≥ 1, got {}", self.request_time_interval),
+                format_args!(
+                    "expected a number of seconds ≥ 1, got {}",
+                    self.request_time_interval
+                ),
             ));
         }
         Ok(())
@@ -139,7 +152,10 @@ impl BatchEventsConfig {
     /// (at least one of the two), as vwo-python-sdk validates it.
     pub fn from_json(value: &Value) -> Result<BatchEventsConfig, Error> {
         let m = value.as_object().ok_or_else(|| {
-            Error::options("batch_events", format_args!("expected an object, got {}", describe_json(value)))
+            Error::options(
+                "batch_events",
+                format_args!("expected an object, got {}", describe_json(value)),
+            )
         })?;
         let get = |a: &str, b: &str| m.get(a).or_else(|| m.get(b));
         let epr = get("events_per_request", "eventsPerRequest");
@@ -157,7 +173,10 @@ impl BatchEventsConfig {
                 None => {
                     return Err(Error::options(
                         "batch_events.events_per_request",
-                        format_args!("expected an integer from 1 to 5000, got {}", describe_json(v)),
+                        format_args!(
+                            "expected an integer from 1 to 5000, got {}",
+                            describe_json(v)
+                        ),
                     ))
                 }
             }
@@ -240,17 +259,28 @@ impl CallOptions {
         let m = match value {
             Value::Null => return Ok(CallOptions::default()),
             Value::Object(m) => m,
-            v => return Err(Error::options("options", format_args!("expected an object, got {}", describe_json(v)))),
+            v => {
+                return Err(Error::options(
+                    "options",
+                    format_args!("expected an object, got {}", describe_json(v)),
+                ))
+            }
         };
         let mut out = CallOptions::default();
         for (key, v) in m {
             if v.is_null() {
                 continue;
             }
-            let wrong = |what: &str| Error::options(key, format_args!("expected {what}, got {}", describe_json(v)));
+            let wrong = |what: &str| {
+                Error::options(
+                    key,
+                    format_args!("expected {what}, got {}", describe_json(v)),
+                )
+            };
             match key.as_str() {
                 "customVariables" | "custom_variables" => {
-                    out.custom_variables = Some(v.as_object().ok_or_else(|| wrong("an object"))?.clone())
+                    out.custom_variables =
+                        Some(v.as_object().ok_or_else(|| wrong("an object"))?.clone())
                 }
                 "variationTargetingVariables" | "variation_targeting_variables" => {
                     out.variation_targeting_variables =
@@ -260,7 +290,8 @@ impl CallOptions {
                     out.user_agent = Some(v.as_str().ok_or_else(|| wrong("a string"))?.to_string())
                 }
                 "userIpAddress" | "user_ip_address" => {
-                    out.user_ip_address = Some(v.as_str().ok_or_else(|| wrong("a string"))?.to_string())
+                    out.user_ip_address =
+                        Some(v.as_str().ok_or_else(|| wrong("a string"))?.to_string())
                 }
                 "revenueValue" | "revenue_value" => {
                     if !(v.is_number() || v.is_string() || v.is_boolean()) {
@@ -269,17 +300,18 @@ impl CallOptions {
                     out.revenue_value = Some(v.clone())
                 }
                 "goalTypeToTrack" | "goal_type_to_track" => {
-                    out.goal_type_to_track = Some(
-                        v.as_str()
-                            .and_then(GoalTypeToTrack::parse)
-                            .ok_or_else(|| wrong("\"ALL\", \"CUSTOM_GOAL\" or \"REVENUE_TRACKING\""))?,
-                    )
+                    out.goal_type_to_track =
+                        Some(v.as_str().and_then(GoalTypeToTrack::parse).ok_or_else(|| {
+                            wrong("\"ALL\", \"CUSTOM_GOAL\" or \"REVENUE_TRACKING\"")
+                        })?)
                 }
                 "shouldTrackReturningUser" | "should_track_returning_user" => {
-                    out.should_track_returning_user = Some(v.as_bool().ok_or_else(|| wrong("a boolean"))?)
+                    out.should_track_returning_user =
+                        Some(v.as_bool().ok_or_else(|| wrong("a boolean"))?)
                 }
                 "eventProperties" | "event_properties" => {
-                    out.event_properties = Some(v.as_object().ok_or_else(|| wrong("an object"))?.clone())
+                    out.event_properties =
+                        Some(v.as_object().ok_or_else(|| wrong("an object"))?.clone())
                 }
                 "customProperties" | "custom_properties" => out.custom_properties = Some(v.clone()),
                 _ => {}
@@ -297,7 +329,10 @@ mod tests {
     #[test]
     fn call_options_name_the_wrong_key() {
         let e = CallOptions::from_json(&json!({"customVariables": [1]})).unwrap_err();
-        assert_eq!(e.to_string(), "customVariables: expected an object, got an array");
+        assert_eq!(
+            e.to_string(),
+            "customVariables: expected an object, got an array"
+        );
         let e = CallOptions::from_json(&json!({"goal_type_to_track": "X"})).unwrap_err();
         assert!(e.to_string().starts_with("goal_type_to_track: expected"));
         let o = CallOptions::from_json(&json!({"revenueValue": "12", "unknown": 1})).unwrap();

@@ -30,7 +30,9 @@ pub fn cast(kind: &str, value: &Value) -> Option<Value> {
             Value::Number(n) if n.is_f64() => Some(value.clone()),
             Value::Number(n) => n.as_f64().and_then(Number::from_f64).map(Value::Number),
             Value::Bool(b) => Number::from_f64(if *b { 1.0 } else { 0.0 }).map(Value::Number),
-            Value::String(s) => python_float(s).and_then(Number::from_f64).map(Value::Number),
+            Value::String(s) => python_float(s)
+                .and_then(Number::from_f64)
+                .map(Value::Number),
             _ => None,
         },
         "boolean" => match value {
@@ -54,7 +56,11 @@ fn python_int(s: &str) -> Option<i64> {
         Some(rest) => (-1i64, rest),
         None => (1, t.strip_prefix('+').unwrap_or(t)),
     };
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
         return None;
     }
     let clean: String = digits.chars().filter(|c| *c != '_').collect();

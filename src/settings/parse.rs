@@ -16,7 +16,10 @@ use std::sync::Arc;
 type Result<T> = std::result::Result<T, Error>;
 
 fn expected(path: &str, what: &str, got: &Value) -> Error {
-    Error::settings(path, format_args!("expected {what}, got {}", describe_json(got)))
+    Error::settings(
+        path,
+        format_args!("expected {what}, got {}", describe_json(got)),
+    )
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -34,13 +37,18 @@ fn object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>> {
 fn required<'a>(m: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a Value> {
     match m.get(key) {
         Some(v) => Ok(v),
-        None => Err(Error::settings(path, format_args!("missing required key \"{key}\""))),
+        None => Err(Error::settings(
+            path,
+            format_args!("missing required key \"{key}\""),
+        )),
     }
 }
 
 fn string(m: &Map<String, Value>, key: &str, path: &str) -> Result<String> {
     let v = required(m, key, path)?;
-    v.as_str().map(str::to_string).ok_or_else(|| expected(&join(path, key), "a string", v))
+    v.as_str()
+        .map(str::to_string)
+        .ok_or_else(|| expected(&join(path, key), "a string", v))
 }
 
 fn optional_string(m: &Map<String, Value>, key: &str, path: &str) -> Result<Option<String>> {
@@ -98,7 +106,10 @@ fn list<'a>(
 ) -> Result<&'a [Value]> {
     match m.get(key) {
         None | Some(Value::Null) if optional => Ok(&[]),
-        None => Err(Error::settings(path, format_args!("missing required key \"{key}\""))),
+        None => Err(Error::settings(
+            path,
+            format_args!("missing required key \"{key}\""),
+        )),
         Some(Value::Array(a)) => Ok(a.as_slice()),
         Some(Value::Object(o)) if o.is_empty() => Ok(&[]),
         Some(v) => Err(expected(&join(path, key), "an array", v)),
@@ -188,7 +199,10 @@ fn campaign(v: &Value, path: &str) -> Result<Campaign> {
     }
     let mut variations = Vec::new();
     for (i, item) in list(o, "variations", path, false)?.iter().enumerate() {
-        variations.push(variation(item, &format!("{}[{i}]", join(path, "variations")))?);
+        variations.push(variation(
+            item,
+            &format!("{}[{i}]", join(path, "variations")),
+        )?);
     }
     let ranges = allocation_ranges(variations.iter().map(|v| v.weight));
     for (v, (start, end)) in variations.iter_mut().zip(ranges) {
@@ -232,7 +246,11 @@ fn group(key: &str, v: &Value, path: &str, campaigns: &[Campaign]) -> Result<Gro
     for (i, item) in list(o, "campaigns", path, true)?.iter().enumerate() {
         let member = id(item, &format!("{}[{i}]", join(path, "campaigns")))?;
         members.extend(
-            campaigns.iter().enumerate().filter(|(_, c)| c.id == member).map(|(ci, _)| ci),
+            campaigns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.id == member)
+                .map(|(ci, _)| ci),
         );
     }
     let et = match o.get("et") {
@@ -315,8 +333,13 @@ pub(super) fn compile(root: &Value) -> Result<Settings> {
                     v => return Err(expected(&path, "a group id", v)),
                 };
                 // A campaign mapped to a group that the file does not define belongs to no group.
-                let Some(&gi) = group_index.get(&group_key) else { continue };
-                for c in campaigns.iter_mut().filter(|c| c.id.to_string() == *campaign_id) {
+                let Some(&gi) = group_index.get(&group_key) else {
+                    continue;
+                };
+                for c in campaigns
+                    .iter_mut()
+                    .filter(|c| c.id.to_string() == *campaign_id)
+                {
                     c.group = Some(gi);
                 }
             }
@@ -367,7 +390,10 @@ mod tests {
         );
         assert_eq!(err("[]"), "settings: expected an object, got an array");
         assert!(err("{").starts_with("settings: not valid JSON"));
-        assert_eq!(err(r#"{"accountId":1,"campaigns":[]}"#), "settings: missing required key \"sdkKey\"");
+        assert_eq!(
+            err(r#"{"accountId":1,"campaigns":[]}"#),
+            "settings: missing required key \"sdkKey\""
+        );
     }
 
     #[test]
@@ -379,7 +405,10 @@ mod tests {
         let c = s.campaign("a").unwrap();
         assert_eq!(c.id.to_string(), "7");
         assert!(c.goals.is_empty() && c.segments.is_none());
-        assert_eq!((c.variations[0].range_start, c.variations[0].range_end), (1, 10000));
+        assert_eq!(
+            (c.variations[0].range_start, c.variations[0].range_end),
+            (1, 10000)
+        );
         assert_eq!(c.multiplier, 2.0);
     }
 
