@@ -2,6 +2,7 @@
 #![deny(unsafe_code)]
 
 pub mod error;
+pub mod events;
 pub mod settings;
 
 pub use error::{Error, ErrorKind};
