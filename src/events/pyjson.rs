@@ -220,15 +220,30 @@ pub fn write_float_repr(out: &mut String, f: f64) {
         out.push_str("0.0");
         return;
     }
-    // Rust's `{:e}` gives the shortest round-trip digits: "1.2345e3".
-    let sci = format!("{a:e}");
-    let (mantissa, exp) = match sci.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (sci.as_str(), 0),
+    // Rust's `{:e}` gives the shortest round-trip digits ("1.2345e3"), but breaks an exact tie between
+    // two equally short candidates upwards; Python takes the one nearest to the binary value, ties to
+    // even. The correctly rounded (ties-to-even) expansion to the same number of digits is that one.
+    let mut sci = StackBuf {
+        buf: [0; 32],
+        len: 0,
     };
+    let _ = write!(sci, "{a:e}");
+    let shortest_digits = sci.buf[..sci.len]
+        .iter()
+        .take_while(|&&b| b != b'e')
+        .filter(|b| b.is_ascii_digit())
+        .count();
+    sci.len = 0;
+    let _ = write!(sci, "{:.*e}", shortest_digits.saturating_sub(1), a);
+    let sci = &sci.buf[..sci.len];
+    let e_at = sci.iter().position(|&b| b == b'e').unwrap_or(sci.len());
+    let exp = std::str::from_utf8(&sci[(e_at + 1).min(sci.len())..])
+        .ok()
+        .and_then(|e| e.parse::<i32>().ok())
+        .unwrap_or(0);
     let mut digits = [0u8; 24];
     let mut nd = 0;
-    for b in mantissa.bytes().filter(u8::is_ascii_digit) {
+    for &b in sci[..e_at].iter().filter(|b| b.is_ascii_digit()) {
         if nd < digits.len() {
             digits[nd] = b;
             nd += 1;
@@ -262,6 +277,24 @@ pub fn write_float_repr(out: &mut String, f: f64) {
         }
         let e = decpt - 1;
         let _ = write!(out, "e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+    }
+}
+
+/// A fixed-size `fmt::Write` sink (no allocation); output beyond its capacity is an error.
+struct StackBuf {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl std::fmt::Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(std::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -321,6 +354,9 @@ mod tests {
             (5e-324, "5e-324"),
             (-2.5, "-2.5"),
             (123456.789, "123456.789"),
+            (591_678_126_893_670.0 + 0.25, "591678126893670.2"),
+            (-633_018_349_089.0 - 0.78125, "-633018349089.7812"),
+            (0.375, "0.375"),
             (f64::INFINITY, "inf"),
             (f64::NEG_INFINITY, "-inf"),
             (f64::NAN, "nan"),
