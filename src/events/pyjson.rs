@@ -233,8 +233,10 @@ pub fn write_float_repr(out: &mut String, f: f64) {
         .take_while(|&&b| b != b'e')
         .filter(|b| b.is_ascii_digit())
         .count();
-    sci.len = 0;
-    let _ = write!(sci, "{:.*e}", shortest_digits.saturating_sub(1), a);
+    if tie_possible(a) {
+        sci.len = 0;
+        let _ = write!(sci, "{:.*e}", shortest_digits.saturating_sub(1), a);
+    }
     let sci = &sci.buf[..sci.len];
     let e_at = sci.iter().position(|&b| b == b'e').unwrap_or(sci.len());
     let exp = std::str::from_utf8(&sci[(e_at + 1).min(sci.len())..])
@@ -277,6 +279,33 @@ pub fn write_float_repr(out: &mut String, f: f64) {
         }
         let e = decpt - 1;
         let _ = write!(out, "e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+    }
+}
+
+/// Whether the exact binary value `a` (finite, > 0) could lie exactly halfway between two decimals of at
+/// most 17 significant digits, i.e. its exact decimal expansion has at most 18 significant digits and
+/// ends in 5. With `a = m * 2^e` (`m` odd) that needs `-26 <= e < 0` (`m * 5^-e` has more than 18 digits
+/// otherwise), or `0 <= e <= 22` with `5^(e+1)` dividing `m`, for which `m % 5 == 0` is the cheap filter.
+/// False for the typical `random()` value, so the common path formats once.
+fn tie_possible(a: f64) -> bool {
+    let bits = a.to_bits();
+    let exp_bits = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (mut m, mut e) = if exp_bits == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), exp_bits - 1075)
+    };
+    if m == 0 {
+        return false;
+    }
+    let tz = m.trailing_zeros();
+    m >>= tz;
+    e += tz as i32;
+    if e < 0 {
+        e >= -26
+    } else {
+        e <= 22 && m % 5 == 0
     }
 }
 
@@ -364,6 +393,14 @@ mod tests {
         for (f, want) in cases {
             assert_eq!(py_float_repr(*f), *want, "{f:?}");
         }
+    }
+
+    #[test]
+    fn tie_filter() {
+        assert!(
+            tie_possible(12.5) && tie_possible(0.375) && tie_possible(591_678_126_893_670.0 + 0.25)
+        );
+        assert!(!tie_possible(0.6584033606686923) && !tie_possible(0.1) && !tie_possible(5e-324));
     }
 
     #[test]
