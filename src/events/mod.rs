@@ -1,0 +1,12 @@
+//! Events: the HTTP requests libvwo sends for impressions, conversions and custom dimensions, in the wire
+//! format of vwo-python-sdk 1.68.2 (spec §7, policy §2), and the Python-compatible JSON and `str()`
+//! renderings they need ([`pyjson`]).
+
+pub mod pyjson;
+mod wire;
+
+pub use wire::{
+    arch_goal, arch_push, arch_variation_shown, batch_push, batch_request, batch_track_goal,
+    batch_track_user, push, quote_plus_into, track_goal, track_user, visitor_uuid, EventContext,
+    EventRequest, HttpMethod, Stamp, Visitor, DEFAULT_BASE_URL, SYNC_VISITOR_PROP, VARIATION_SHOWN,
+};
