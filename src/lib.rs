@@ -2,6 +2,7 @@
 #![deny(unsafe_code)]
 
 pub mod error;
+pub mod segmentation;
 pub mod settings;
 
 pub use error::{Error, ErrorKind};
