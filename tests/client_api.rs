@@ -1,5 +1,6 @@
 //! The Rust client API end to end: policy deviations, bad input, robustness under mutated settings and
 //! options, concurrency with settings replacement, hooks and user storage.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
 use serde_json::{json, Map, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
