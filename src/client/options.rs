@@ -136,7 +136,10 @@ impl BatchEventsConfig {
                 ),
             ));
         }
-        if self.request_time_interval.is_nan() || self.request_time_interval < 1.0 || !self.request_time_interval.is_finite() {
+        if self.request_time_interval.is_nan()
+            || self.request_time_interval < 1.0
+            || !self.request_time_interval.is_finite()
+        {
             return Err(Error::options(
                 "batch_events.request_time_interval",
                 format_args!(
