@@ -117,10 +117,11 @@ fn list<'a>(
 }
 
 fn segments(m: &Map<String, Value>, path: &str) -> Result<Option<Segment>> {
+    // Python treats any falsy DSL (`{}`, `[]`, `""`, `0`, `false`, null) as "no segmentation";
+    // `Segment::compile` knows those rules.
     match m.get("segments") {
         None => Ok(None),
-        Some(v @ (Value::Object(_) | Value::Null)) => Segment::compile(v, &join(path, "segments")),
-        Some(v) => Err(expected(&join(path, "segments"), "an object", v)),
+        Some(v) => Segment::compile(v, &join(path, "segments")),
     }
 }
 
