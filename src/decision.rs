@@ -4,7 +4,7 @@
 //! hooks, never logs and never builds events: the client does those with the [`Decision`] it gets.
 
 use crate::bucketing::{self, MAX_TRAFFIC_VALUE};
-use crate::events::visitor_uuid;
+use crate::events::visitor_uuid_in;
 use crate::settings::{allocation_ranges, Campaign, Group, Settings, Variation};
 use crate::storage::{UserStorage, UserStorageRecord};
 use serde_json::{Map, Value};
@@ -228,7 +228,7 @@ fn whitelisted<'s>(
     // The `user` operand compares against `_vwo_user_id`, which Python always sets to the user id; with
     // hashed user lists (policy D1) it is the visitor UUID.
     let user_key: Cow<'_, str> = if campaign.is_user_list_enabled {
-        Cow::Owned(visitor_uuid(&input.settings.account_id_text, input.user_id))
+        Cow::Owned(visitor_uuid_in(&input.settings.visitor_namespace, input.user_id))
     } else {
         Cow::Borrowed(input.user_id)
     };

@@ -499,7 +499,7 @@ impl Client {
         }
         if arch && !metrics.is_empty() {
             let uuid = uuid
-                .get_or_insert_with(|| events::visitor_uuid(&settings.account_id_text, user_id));
+                .get_or_insert_with(|| events::visitor_uuid_in(&settings.visitor_namespace, user_id));
             let visitor = Visitor {
                 uuid,
                 user_agent: options.user_agent.as_deref(),
@@ -823,7 +823,7 @@ impl Inner {
         );
         p.insert(
             "vwo_user_id".into(),
-            Value::from(events::visitor_uuid(&settings.account_id_text, user_id)),
+            Value::from(events::visitor_uuid_in(&settings.visitor_namespace, user_id)),
         );
         if let Some(group) = decision.group {
             p.insert("group_id".into(), group.id.to_json());
@@ -933,7 +933,7 @@ impl Inner {
         if !self.sends_events() {
             return;
         }
-        let uuid = events::visitor_uuid(&snapshot.settings.account_id_text, user_id);
+        let uuid = events::visitor_uuid_in(&snapshot.settings.visitor_namespace, user_id);
         let visitor = Visitor {
             uuid: &uuid,
             user_agent: options.user_agent.as_deref(),
@@ -1104,7 +1104,7 @@ impl Inner {
             return true;
         }
         let uuid =
-            uuid.get_or_insert_with(|| events::visitor_uuid(&settings.account_id_text, user_id));
+            uuid.get_or_insert_with(|| events::visitor_uuid_in(&settings.visitor_namespace, user_id));
         let visitor = Visitor {
             uuid,
             user_agent: options.user_agent.as_deref(),
@@ -1153,7 +1153,7 @@ impl Inner {
             return true;
         }
         let snapshot = self.snapshot.load();
-        let uuid = events::visitor_uuid(&snapshot.settings.account_id_text, user_id);
+        let uuid = events::visitor_uuid_in(&snapshot.settings.visitor_namespace, user_id);
         let visitor = Visitor {
             uuid: &uuid,
             user_agent: None,

@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use super::pynum::{py_float, py_normalised};
 use super::pyregex::PyRegex;
+use std::sync::Arc;
 use super::pystr::{py_strip, tag_str};
 use super::Raise;
 
@@ -26,9 +27,9 @@ enum Kind {
 
 #[derive(Debug, Clone)]
 struct RegexPair {
-    raw: PyRegex,
+    raw: Arc<PyRegex>,
     /// The pattern after numeric normalisation of the operand (`regex(5.0)` searches `5`).
-    normalised: Option<PyRegex>,
+    normalised: Option<Arc<PyRegex>>,
 }
 
 /// The operand value with everything evaluation needs precomputed.
@@ -108,7 +109,7 @@ impl Operand {
                 }
                 "regex" => (
                     Kind::Regex(Box::new(RegexPair {
-                        raw: PyRegex::new(value),
+                        raw: PyRegex::shared(value),
                         normalised: None,
                     })),
                     value,
@@ -134,7 +135,7 @@ impl Operand {
         let mut kind = kind;
         if let Kind::Regex(pair) = &mut kind {
             if num.is_some_and(f64::is_finite) {
-                pair.normalised = Some(PyRegex::new(&norm));
+                pair.normalised = Some(PyRegex::shared(&norm));
             }
         }
         let lower = if matches!(kind, Kind::Lower) {

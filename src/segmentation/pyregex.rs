@@ -21,15 +21,25 @@
 //! (Python's `\w` also matches category `No`); fancy_regex's backtrack limit makes a search false where
 //! Python would finish. `tests/segmentation_differential.py` compares random patterns with the SDK.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+
 use std::fmt::Write as _;
 
 /// A compiled Python regex, searched (unanchored) with `is_match`.
 #[derive(Debug, Clone)]
 pub(crate) struct PyRegex {
     plain: Engine,
-    /// Used instead of `plain` when the text ends with `\n` and the pattern has a `$`.
-    before_final_newline: Option<Engine>,
+    /// The pattern variant used instead of `plain` when the text ends with `\n` and the pattern has a
+    /// `$`; compiled on first need, since such texts are rare.
+    before_final_newline: Option<(String, OnceLock<Engine>)>,
 }
+
+/// Compiled patterns shared by every segment of every settings snapshot: VWO settings repeat the same
+/// few patterns across many campaigns, and a settings refresh recompiles nothing it has seen. Bounded:
+/// the cache is emptied when it reaches `CACHE_CAPACITY` patterns.
+static CACHE: LazyLock<Mutex<HashMap<String, Arc<PyRegex>>>> = LazyLock::new(Default::default);
+const CACHE_CAPACITY: usize = 4096;
 
 #[derive(Debug, Clone)]
 enum Engine {
@@ -63,12 +73,29 @@ impl Engine {
 }
 
 impl PyRegex {
+    /// The compiled form of `pattern`, from the process-wide cache when it was compiled before.
+    pub(crate) fn shared(pattern: &str) -> Arc<PyRegex> {
+        let mut cache = match CACHE.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(re) = cache.get(pattern) {
+            return re.clone();
+        }
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        let re = Arc::new(PyRegex::new(pattern));
+        cache.insert(pattern.to_string(), re.clone());
+        re
+    }
+
     /// Compiles `pattern` with Python `re` syntax. Never fails: an invalid pattern never matches.
     pub(crate) fn new(pattern: &str) -> PyRegex {
         match translate(pattern) {
             Ok(t) => {
                 let before_final_newline = if t.has_dollar && !t.multiline {
-                    Some(Engine::build(&t.newline_variant, true))
+                    Some((t.newline_variant.clone(), OnceLock::new()))
                 } else {
                     None
                 };
@@ -87,7 +114,9 @@ impl PyRegex {
     /// Python's `re.search(pattern, text) is not None`.
     pub(crate) fn search(&self, text: &str) -> bool {
         match &self.before_final_newline {
-            Some(engine) if text.ends_with('\n') => engine.is_match(text),
+            Some((variant, engine)) if text.ends_with('\n') => {
+                engine.get_or_init(|| Engine::build(variant, true)).is_match(text)
+            }
             _ => self.plain.is_match(text),
         }
     }

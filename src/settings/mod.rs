@@ -180,6 +180,8 @@ pub struct Settings {
     pub account_id: Value,
     /// Account id rendered as text.
     pub account_id_text: String,
+    /// Namespace of the visitor UUIDs of this account (spec §7.1).
+    pub visitor_namespace: uuid::Uuid,
     /// SDK key (the environment key).
     pub sdk_key: String,
     /// Campaigns in file order.

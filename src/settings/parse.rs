@@ -310,6 +310,10 @@ pub(super) fn compile(root: &Value) -> Result<Settings> {
         by_key.entry(c.key.clone()).or_insert(i);
     }
 
+    let mut by_id_text: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, c) in campaigns.iter().enumerate() {
+        by_id_text.entry(c.id.to_string()).or_default().push(i);
+    }
     let mut groups = Vec::new();
     let mut group_index: HashMap<String, usize> = HashMap::new();
     match o.get("groups") {
@@ -356,6 +360,7 @@ pub(super) fn compile(root: &Value) -> Result<Settings> {
         Some(v) => return Err(expected("collectionPrefix", "a string", v)),
     };
     Ok(Settings {
+        visitor_namespace: crate::events::account_namespace(&account_id_text),
         account_id: account_id.clone(),
         account_id_text,
         sdk_key,
