@@ -36,18 +36,17 @@ fn load(path: &PathBuf) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn corpus_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(vectors_dir().join("corpus"))
+fn json_files(dir: &str, prefix: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(vectors_dir().join(dir))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("events__") && n.ends_with(".json"))
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".json"))
         })
         .collect();
     files.sort();
-    assert!(files.len() >= 6, "corpus files missing: {files:?}");
     files
 }
 
@@ -494,12 +493,12 @@ fn check_event(run: &Run, case: &Value, idx: usize) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn corpus_events_are_reproduced_byte_for_byte() {
+/// Checks every event of the files; returns (events checked, failures).
+fn check_files(files: &[PathBuf]) -> (usize, Vec<String>) {
     let mut total = 0;
     let mut failures = Vec::new();
-    for path in corpus_files() {
-        let file = load(&path);
+    for path in files {
+        let file = load(path);
         let settings = file["settings"].clone();
         let account_str = py_str(&settings["accountId"]);
         let user_uuids = file["cases"]
@@ -530,7 +529,32 @@ fn corpus_events_are_reproduced_byte_for_byte() {
             }
         }
     }
+    (total, failures)
+}
+
+#[test]
+fn corpus_events_are_reproduced_byte_for_byte() {
+    let files = json_files("corpus", "events__");
+    assert!(files.len() >= 6, "corpus files missing: {files:?}");
+    let (total, failures) = check_files(&files);
     assert!(total >= 159, "only {total} corpus events");
+    assert!(
+        failures.is_empty(),
+        "{} of {total} events differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Cases the shared corpus lacks (collection prefix, usage stats under the event architecture, revenue
+/// and push value types, non-ASCII visitor data), captured from vwo-python-sdk 1.68.2 with the same
+/// oracle (`tests/vectors/events_extra/`).
+#[test]
+fn extra_oracle_events_are_reproduced_byte_for_byte() {
+    let files = json_files("events_extra", "events_extra__");
+    assert!(files.len() >= 2, "extra files missing: {files:?}");
+    let (total, failures) = check_files(&files);
+    assert!(total >= 24, "only {total} extra events");
     assert!(
         failures.is_empty(),
         "{} of {total} events differ:\n{}",
@@ -563,5 +587,25 @@ fn visitor_uuid_vectors() {
             c["uuid"].as_str().unwrap(),
             "{user}/{account}"
         );
+    }
+}
+
+/// `py_float_repr` (and `dumps`/`py_str` of a float) against CPython's `repr(float)` for 1,500 values,
+/// exact decimal ties included.
+#[test]
+fn float_repr_matches_cpython() {
+    let file = load(&vectors_dir().join("pyjson/float_repr.json"));
+    let cases = file["cases"].as_array().unwrap();
+    assert!(cases.len() >= 1500);
+    for c in cases {
+        let hex = c[0].as_str().unwrap();
+        let bytes: Vec<u8> = (0..8)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        let f = f64::from_le_bytes(bytes.try_into().unwrap());
+        let want = c[1].as_str().unwrap();
+        assert_eq!(vwo::events::pyjson::py_float_repr(f), want, "{hex}");
+        assert_eq!(dumps(&Value::from(f)), want, "{hex}");
+        assert_eq!(py_str(&Value::from(f)), want, "{hex}");
     }
 }

@@ -220,15 +220,32 @@ pub fn write_float_repr(out: &mut String, f: f64) {
         out.push_str("0.0");
         return;
     }
-    // Rust's `{:e}` gives the shortest round-trip digits: "1.2345e3".
-    let sci = format!("{a:e}");
-    let (mantissa, exp) = match sci.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (sci.as_str(), 0),
+    // Rust's `{:e}` gives the shortest round-trip digits ("1.2345e3"), but breaks an exact tie between
+    // two equally short candidates upwards; Python takes the one nearest to the binary value, ties to
+    // even. The correctly rounded (ties-to-even) expansion to the same number of digits is that one.
+    let mut sci = StackBuf {
+        buf: [0; 32],
+        len: 0,
     };
+    let _ = write!(sci, "{a:e}");
+    let shortest_digits = sci.buf[..sci.len]
+        .iter()
+        .take_while(|&&b| b != b'e')
+        .filter(|b| b.is_ascii_digit())
+        .count();
+    if tie_possible(a) {
+        sci.len = 0;
+        let _ = write!(sci, "{:.*e}", shortest_digits.saturating_sub(1), a);
+    }
+    let sci = &sci.buf[..sci.len];
+    let e_at = sci.iter().position(|&b| b == b'e').unwrap_or(sci.len());
+    let exp = std::str::from_utf8(&sci[(e_at + 1).min(sci.len())..])
+        .ok()
+        .and_then(|e| e.parse::<i32>().ok())
+        .unwrap_or(0);
     let mut digits = [0u8; 24];
     let mut nd = 0;
-    for b in mantissa.bytes().filter(u8::is_ascii_digit) {
+    for &b in sci[..e_at].iter().filter(|b| b.is_ascii_digit()) {
         if nd < digits.len() {
             digits[nd] = b;
             nd += 1;
@@ -262,6 +279,51 @@ pub fn write_float_repr(out: &mut String, f: f64) {
         }
         let e = decpt - 1;
         let _ = write!(out, "e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs());
+    }
+}
+
+/// Whether the exact binary value `a` (finite, > 0) could lie exactly halfway between two decimals of at
+/// most 17 significant digits, i.e. its exact decimal expansion has at most 18 significant digits and
+/// ends in 5. With `a = m * 2^e` (`m` odd) that needs `-26 <= e < 0` (`m * 5^-e` has more than 18 digits
+/// otherwise), or `0 <= e <= 22` with `5^(e+1)` dividing `m`, for which `m % 5 == 0` is the cheap filter.
+/// False for the typical `random()` value, so the common path formats once.
+fn tie_possible(a: f64) -> bool {
+    let bits = a.to_bits();
+    let exp_bits = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (mut m, mut e) = if exp_bits == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), exp_bits - 1075)
+    };
+    if m == 0 {
+        return false;
+    }
+    let tz = m.trailing_zeros();
+    m >>= tz;
+    e += tz as i32;
+    if e < 0 {
+        e >= -26
+    } else {
+        e <= 22 && m % 5 == 0
+    }
+}
+
+/// A fixed-size `fmt::Write` sink (no allocation); output beyond its capacity is an error.
+struct StackBuf {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl std::fmt::Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(std::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -321,6 +383,9 @@ mod tests {
             (5e-324, "5e-324"),
             (-2.5, "-2.5"),
             (123456.789, "123456.789"),
+            (591_678_126_893_670.0 + 0.25, "591678126893670.2"),
+            (-633_018_349_089.0 - 0.78125, "-633018349089.7812"),
+            (0.375, "0.375"),
             (f64::INFINITY, "inf"),
             (f64::NEG_INFINITY, "-inf"),
             (f64::NAN, "nan"),
@@ -328,6 +393,14 @@ mod tests {
         for (f, want) in cases {
             assert_eq!(py_float_repr(*f), *want, "{f:?}");
         }
+    }
+
+    #[test]
+    fn tie_filter() {
+        assert!(
+            tie_possible(12.5) && tie_possible(0.375) && tie_possible(591_678_126_893_670.0 + 0.25)
+        );
+        assert!(!tie_possible(0.6584033606686923) && !tie_possible(0.1) && !tie_possible(5e-324));
     }
 
     #[test]

@@ -63,18 +63,27 @@ impl EventRequest {
 /// other UTF-8 byte as upper-case `%XX`).
 pub fn quote_plus_into(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in s.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push(HEX[(b & 15) as usize] as char);
-            }
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~') {
+            continue;
         }
+        if i > start {
+            // `start..i` is a non-empty run of safe ASCII bytes, so both ends are char boundaries.
+            out.push_str(&s[start..i]);
+        }
+        start = i + 1;
+        if b == b' ' {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+    }
+    if start < bytes.len() {
+        out.push_str(&s[start..]);
     }
 }
 
@@ -543,6 +552,23 @@ mod tests {
         random: 0.6584033606686923,
         unix_ms: 1795878138000,
     };
+
+    #[test]
+    fn quote_plus_like_python() {
+        let q = |s: &str| {
+            let mut o = String::new();
+            quote_plus_into(&mut o, s);
+            o
+        };
+        assert_eq!(q(""), "");
+        assert_eq!(q("aü"), "a%C3%BC");
+        assert_eq!(q("üü"), "%C3%BC%C3%BC");
+        assert_eq!(q("a ü b~_.-"), "a+%C3%BC+b~_.-");
+        assert_eq!(
+            q("{\"p\": 1}&=+/%😀"),
+            "%7B%22p%22%3A+1%7D%26%3D%2B%2F%25%F0%9F%98%80"
+        );
+    }
 
     #[test]
     fn vwo_namespace() {
