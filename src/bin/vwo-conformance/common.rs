@@ -197,14 +197,14 @@ impl Harness {
             }
             "push" => match req.get("customDimensionMap") {
                 Some(Value::Object(m)) => Value::Bool(c.push_map(m, s("userId"))),
-                _ => {
-                    let value = match req.get("tagValue") {
-                        Some(Value::String(t)) => t.clone(),
-                        Some(other) => vwo::events::pyjson::py_str(other),
-                        None => String::new(),
-                    };
-                    Value::Bool(c.push(s("tagKey"), &value, s("userId")))
-                }
+                // `push` takes strings: a tag key or value of another JSON type is what vwo-python-sdk
+                // rejects with `False` (its type validation), which a binding does before calling in.
+                _ => match (req.get("tagKey"), req.get("tagValue"), req.get("userId")) {
+                    (Some(Value::String(k)), Some(Value::String(t)), Some(Value::String(u))) => {
+                        Value::Bool(c.push(k, t, u))
+                    }
+                    _ => Value::Bool(false),
+                },
             },
             "setOptOut" => Value::Bool(c.set_opt_out()),
             "flushEvents" => Value::Bool(c.flush_events()),
@@ -357,5 +357,25 @@ pub fn cut(s: &str, max: usize) -> String {
         let mut t: String = s.chars().take(max).collect();
         t.push('…');
         t
+    }
+}
+
+/// Python's `==` on JSON values: an int equals a float of the same value (`0 == 0.0`).
+pub fn py_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            if x.is_f64() || y.is_f64() {
+                x.as_f64() == y.as_f64()
+            } else {
+                x == y
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| py_eq(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| py_eq(v, w)))
+        }
+        _ => a == b,
     }
 }
