@@ -247,10 +247,20 @@ fn launch_client(
         event_sink: Some(sink),
         clock: Some(Arc::new(launch.frozen)),
         random: Some(Arc::new(launch.frozen)),
-        // No logger or log level: either would add usage stats (`cl`, `ll`) to events, unlike the oracle.
+        // No logger outside development mode: a custom logger adds the usage stat `cl` to events,
+        // unlike the oracle's launch. In development mode (no events) the expected errors stay quiet.
+        logger: launch
+            .development_mode
+            .then(|| Arc::new(NullLogger) as Arc<dyn vwo::Logger>),
         ..Default::default()
     };
     Client::launch(&text, options).map_err(|e| format!("launch failed: {e}"))
+}
+
+struct NullLogger;
+
+impl vwo::Logger for NullLogger {
+    fn log(&self, _level: vwo::LogLevel, _message: &str) {}
 }
 
 fn opt_str(s: Option<String>) -> Value {

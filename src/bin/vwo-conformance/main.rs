@@ -136,7 +136,7 @@ fn run_file(path: &Path, explicit: bool, deviations: &[Deviation]) -> Outcome {
         Ok(d) => d,
         Err(e) => {
             let mut r = FileReport::new("unreadable", path, deviations);
-            r.file_error(e);
+            r.file_error(e, 1);
             return Outcome {
                 path: path.to_path_buf(),
                 report: Some(r),
@@ -164,13 +164,13 @@ fn run_file(path: &Path, explicit: bool, deviations: &[Deviation]) -> Outcome {
             Kind::Uuid => tables::uuid(&doc, &mut r),
         };
         if let Err(e) = res {
-            r.file_error(e);
-            // The cases the error kept from running count as failed too.
+            // The cases the error kept from running count as failed.
             let n = ["cases", "steps"]
                 .iter()
                 .find_map(|k| doc.get(*k).and_then(Value::as_array))
                 .map_or(0, Vec::len);
-            r.failed = r.failed.max(n.saturating_sub(r.passed));
+            let done = r.passed + r.failed + r.deviations.len();
+            r.file_error(e, n.saturating_sub(done));
         }
         r
     }));
@@ -182,7 +182,11 @@ fn run_file(path: &Path, explicit: bool, deviations: &[Deviation]) -> Outcome {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_default();
-            rep.file_error(format!("panicked: {msg}"));
+            let n = ["cases", "steps"]
+                .iter()
+                .find_map(|k| doc.get(*k).and_then(Value::as_array))
+                .map_or(0, Vec::len);
+            rep.file_error(format!("panicked: {msg}"), n);
         }
     }
     Outcome {

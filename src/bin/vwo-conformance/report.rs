@@ -99,11 +99,18 @@ impl FileReport {
         }
     }
 
-    /// A failure of the whole file (unreadable, settings invalid, panic).
-    pub fn file_error(&mut self, msg: String) {
-        self.failed += 1;
+    /// A failure of the whole file (unreadable, settings invalid, panic) that kept `cases` cases from
+    /// running (at least 1). Only a `"*"` deviation of the file covers it.
+    pub fn file_error(&mut self, msg: String, cases: usize) {
+        let cases = cases.max(1);
+        if let Some(d) = self.deviation_list.iter().find(|d| d.case == "*") {
+            self.deviations
+                .push(format!("{cases} cases ({}): {}", msg, d.reason));
+            return;
+        }
+        self.failed += cases;
         if self.details.len() < MAX_DETAILS {
-            self.details.push(msg);
+            self.details.push(format!("{msg} ({cases} cases not run)"));
         }
     }
 }
