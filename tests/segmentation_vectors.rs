@@ -123,3 +123,24 @@ fn segmentation_vectors() {
     assert_eq!(total, 604, "case count");
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
 }
+
+/// Differential run against vwo-python-sdk (see tests/segmentation_differential.py): reads
+/// `[[dsl, variables], ...]` from `$VWO_SEG_DIFF_IN`, writes the results to `$VWO_SEG_DIFF_OUT`.
+#[test]
+#[ignore = "driven by tests/segmentation_differential.py"]
+fn segmentation_differential() {
+    let (Ok(input), Ok(output)) = (
+        std::env::var("VWO_SEG_DIFF_IN"),
+        std::env::var("VWO_SEG_DIFF_OUT"),
+    ) else {
+        return;
+    };
+    let cases: Vec<(Value, Value)> =
+        serde_json::from_str(&fs::read_to_string(input).expect("read")).expect("json");
+    let empty = Map::new();
+    let results: Vec<bool> = cases
+        .iter()
+        .map(|(dsl, variables)| evaluate_dsl(dsl, variables.as_object().unwrap_or(&empty), None))
+        .collect();
+    fs::write(output, serde_json::to_string(&results).expect("json")).expect("write");
+}

@@ -11,11 +11,15 @@
 //! * `(?P=name)` is a named back-reference; `(?#...)` is a comment;
 //! * `$` (without `(?m)`) also matches before a newline that ends the text: a second program where `$`
 //!   is `(?=\n?\z)` is used for texts that end with `\n`.
+//! * Python checks quantifiers: `a**`, `^?`, `(*a)`, `a{2}{3}` are errors; a quantified look-around
+//!   (`(?=b)?`, `(?=b)+`) is legal there: min 0 drops the assertion, min >= 1 keeps it once.
 //!
 //! A pattern Python rejects (or that neither engine can compile) never matches: the SDK catches the
 //! `re.error` and returns false for the leaf.
-//! Known remaining differences: `\N{NAME}` escapes and Python-only constructs fancy_regex lacks make the
-//! leaf false; `\w`/`\d` follow Rust's Unicode tables (Python's `\w` also matches category `No`).
+//! Known remaining differences: `\N{NAME}` escapes and Python-only constructs fancy_regex lacks (e.g.
+//! possessive quantifiers, if unsupported) make the leaf false; `\w`/`\d` follow Rust's Unicode tables
+//! (Python's `\w` also matches category `No`); fancy_regex's backtrack limit makes a search false where
+//! Python would finish. `tests/segmentation_differential.py` compares random patterns with the SDK.
 
 use std::fmt::Write as _;
 
@@ -214,27 +218,51 @@ fn translate(pattern: &str) -> Result<Translated, ()> {
     let mut has_dollar = false;
     let mut multiline = false;
     let mut needs_fancy = false;
-    // 0: the last item is not a quantifier; 1: it is; 2: a quantifier with its `?`/`+` modifier.
-    let mut quant = 0u8;
+    // 0: the last item can be repeated; 1: it is a quantifier; 2: a quantifier with its `?`/`+` modifier;
+    // 3: nothing to repeat (start, `(`, `|`, or an anchor): a quantifier is an error in Python;
+    // 4: a look-around group just closed (Python lets it be quantified, the Rust engines do not);
+    // 5: the quantifier of a look-around was resolved away (a lazy/possessive modifier is dropped too).
+    let mut quant = 3u8;
+    // Open groups: the output lengths where a look-around group started, `None` for other groups.
+    let mut groups: Vec<Option<(usize, usize)>> = Vec::new();
+    let mut look = (0, 0);
     let mut i = 0;
     while i < n {
         let c = chars[i];
         i += 1;
         if matches!(c, '*' | '+' | '?') {
             // Python: "multiple repeat" unless it is the lazy/possessive modifier of a quantifier.
+            let prev = quant;
             quant = match (quant, c) {
                 (0, _) => 1,
                 (1, '?' | '+') => 2,
+                (4, _) => {
+                    // `(?=x)*` / `(?=x)?` can match zero times: always true, drop the group;
+                    // `(?=x)+` is the assertion once: drop the quantifier.
+                    if c != '+' {
+                        out.plain.truncate(look.0);
+                        out.nl.truncate(look.1);
+                    }
+                    5
+                }
+                (5, '?' | '+') => 2,
                 _ => return Err(()),
             };
-            out.push(c);
+            if prev < 4 {
+                out.push(c);
+            }
             continue;
         }
         let was_quant = std::mem::replace(&mut quant, 0);
         match c {
             '\\' => match escape(&chars, &mut i, false)? {
                 Esc::Char(ch) => out.literal(ch),
-                Esc::Verbatim(v) => out.push_str(v),
+                Esc::Verbatim(v) => {
+                    if matches!(v, "\\b" | "\\B" | "\\A" | "\\z") {
+                        quant = 3;
+                    }
+                    out.push_str(v);
+                }
                 Esc::BackRef(k) => {
                     needs_fancy = true;
                     out.push_str(&format!("\\{k}"));
@@ -259,7 +287,14 @@ fn translate(pattern: &str) -> Result<Translated, ()> {
                     hi = Some(chars[hs..j].iter().collect());
                 }
                 let is_quant = j < n && chars[j] == '}' && !(lo.is_empty() && hi.is_none());
-                if is_quant {
+                if is_quant && was_quant == 4 {
+                    if lo.is_empty() || lo.bytes().all(|b| b == b'0') {
+                        out.plain.truncate(look.0);
+                        out.nl.truncate(look.1);
+                    }
+                    quant = 5;
+                    i = j + 1;
+                } else if is_quant {
                     if was_quant != 0 {
                         return Err(());
                     }
@@ -275,7 +310,26 @@ fn translate(pattern: &str) -> Result<Translated, ()> {
                 }
             }
             '}' => out.push_str("\\}"),
+            '^' | '|' | '(' if !(c == '(' && chars.get(i) == Some(&'?')) => {
+                if c == '(' {
+                    groups.push(None);
+                }
+                quant = 3;
+                out.push(c);
+            }
+            ')' => {
+                match groups.pop() {
+                    None => return Err(()),
+                    Some(Some(start)) => {
+                        look = start;
+                        quant = 4;
+                    }
+                    Some(None) => {}
+                }
+                out.push(c);
+            }
             '$' => {
+                quant = 3;
                 has_dollar = true;
                 out.plain.push('$');
                 out.nl.push_str("(?=\\n?\\z)");
@@ -305,6 +359,7 @@ fn translate(pattern: &str) -> Result<Translated, ()> {
                     needs_fancy = true;
                     i = j + 1;
                 } else if rest.starts_with("P<") {
+                    groups.push(None);
                     out.push_str("(?P<");
                     i += 3;
                 } else if rest.starts_with('=')
@@ -314,7 +369,10 @@ fn translate(pattern: &str) -> Result<Translated, ()> {
                     || rest.starts_with('>')
                     || rest.starts_with('(')
                 {
+                    let is_look = !(rest.starts_with('>') || rest.starts_with('('));
+                    groups.push(is_look.then_some((out.plain.len(), out.nl.len())));
                     needs_fancy = true;
+                    quant = 3;
                     out.push_str("(?");
                     i += 1;
                 } else {
@@ -325,6 +383,7 @@ fn translate(pattern: &str) -> Result<Translated, ()> {
                     if flags.clone().any(|&c| c == 'm') {
                         multiline = true;
                     }
+                    groups.push(None);
                     out.push_str("(?");
                     i += 1;
                 }
@@ -435,13 +494,21 @@ mod tests {
             ("(?m)b$", "b\nc", true),
             ("<(W[^>]*)(.*?)>", "<wingifySDK id=1></wingifySDK>", false),
             ("", "x", true),
+            ("(?=b)?0", "0", true),
+            ("(?=b)*", "x", true),
+            ("x(?=b)+", "xb", true),
+            ("x(?=b)+", "xc", false),
+            ("x(?=b){0,2}c", "xc", true),
+            ("x(?=b){1,2}", "xc", false),
+            ("x(?!b)*?c", "xc", true),
         ];
         for (p, t, want) in cases {
             let re = PyRegex::new(p);
             assert_eq!(re.search(t), *want, "pattern {p:?} text {t:?}");
         }
         for p in [
-            "(", "\\p{L}", "\\z", "[z-a]", "[a", "\\", "a**", "\\e", "[\\A]",
+            "(", "\\p{L}", "\\z", "[z-a]", "[a", "\\", "a**", "\\e", "[\\A]", "^?", "a|*", "(*a)",
+            "\\b*", "(?:*a)", "\\A+", "(?P<n>*)", "(?i)*", "a$*", "*a", "a{2}{3}", "a{2}*",
         ] {
             assert!(
                 PyRegex::new(p).is_invalid() || !PyRegex::new(p).search("a"),
