@@ -114,12 +114,22 @@ struct SettingsInfo {
 impl SettingsInfo {
     fn new(text: &str) -> SettingsInfo {
         let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-        SettingsInfo { campaigns: v.get("campaigns").and_then(Value::as_array).cloned().unwrap_or_default() }
+        SettingsInfo {
+            campaigns: v
+                .get("campaigns")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+        }
     }
     fn keys_of(&self, types: &[&str]) -> Vec<String> {
         self.campaigns
             .iter()
-            .filter(|c| c.get("type").and_then(Value::as_str).is_some_and(|t| types.contains(&t)))
+            .filter(|c| {
+                c.get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| types.contains(&t))
+            })
             .filter_map(|c| c.get("key").and_then(Value::as_str).map(str::to_string))
             .collect()
     }
@@ -141,7 +151,8 @@ impl SettingsInfo {
             .iter()
             .filter(|c| {
                 c.get("goals").and_then(Value::as_array).is_some_and(|gs| {
-                    gs.iter().any(|g| g.get("identifier").and_then(Value::as_str) == Some(goal))
+                    gs.iter()
+                        .any(|g| g.get("identifier").and_then(Value::as_str) == Some(goal))
                 })
             })
             .filter_map(|c| c.get("key").and_then(Value::as_str).map(str::to_string))
@@ -180,17 +191,32 @@ impl DecideOps {
             let key = i % keys.len();
             let user = pick_user(&mut rng);
             let prof = rng.rand(profs.len() as u32) as usize;
-            ops.push(DecideOp { key, user, profile: segmented[key].then_some(prof) });
+            ops.push(DecideOp {
+                key,
+                user,
+                profile: segmented[key].then_some(prof),
+            });
         }
         let profiles = profs
             .into_iter()
-            .map(|m| CallOptions { custom_variables: Some(m), ..Default::default() })
+            .map(|m| CallOptions {
+                custom_variables: Some(m),
+                ..Default::default()
+            })
             .collect();
-        DecideOps { keys, profiles, ops }
+        DecideOps {
+            keys,
+            profiles,
+            ops,
+        }
     }
     #[inline(always)]
     fn get<'a>(&'a self, op: &'a DecideOp) -> (&'a str, &'a str, Option<&'a CallOptions>) {
-        (&self.keys[op.key], &op.user, op.profile.map(|p| &self.profiles[p]))
+        (
+            &self.keys[op.key],
+            &op.user,
+            op.profile.map(|p| &self.profiles[p]),
+        )
     }
 }
 
@@ -206,7 +232,10 @@ fn gen_track_ops(info: &SettingsInfo, n: usize, seed: u32) -> Vec<TrackOp> {
         .iter()
         .map(|(key, goal, _)| match key {
             Some(k) => info.is_segmented(k),
-            None => info.campaigns_with_goal(goal).iter().any(|k| info.is_segmented(k)),
+            None => info
+                .campaigns_with_goal(goal)
+                .iter()
+                .any(|k| info.is_segmented(k)),
         })
         .collect();
     let mut rng = Lcg(seed);
@@ -226,7 +255,11 @@ fn gen_track_ops(info: &SettingsInfo, n: usize, seed: u32) -> Vec<TrackOp> {
         } else {
             None
         };
-        ops.push(TrackOp { spec, user, options });
+        ops.push(TrackOp {
+            spec,
+            user,
+            options,
+        });
     }
     ops
 }
@@ -243,7 +276,10 @@ struct CountingSink {
 impl EventSink for CountingSink {
     fn send(&self, request: &EventRequest) -> Result<(), vwo::Error> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(request.body.as_ref().map_or(0, |b| b.len()) as u64, Ordering::Relaxed);
+        self.bytes.fetch_add(
+            request.body.as_ref().map_or(0, |b| b.len()) as u64,
+            Ordering::Relaxed,
+        );
         Ok(())
     }
 }
@@ -265,10 +301,14 @@ fn launch(settings: &str, batch: Option<Arc<BatchCounter>>) -> Client {
     let batch_events = batch.map(|counter| BatchEventsConfig {
         events_per_request: 100,
         request_time_interval: 600.0,
-        flush_callback: Some(Arc::new(move |_err: Option<&vwo::Error>, events: &[Value]| {
-            counter.batches.fetch_add(1, Ordering::Relaxed);
-            counter.events.fetch_add(events.len() as u64, Ordering::Relaxed);
-        })),
+        flush_callback: Some(Arc::new(
+            move |_err: Option<&vwo::Error>, events: &[Value]| {
+                counter.batches.fetch_add(1, Ordering::Relaxed);
+                counter
+                    .events
+                    .fetch_add(events.len() as u64, Ordering::Relaxed);
+            },
+        )),
     });
     let options = LaunchOptions {
         development_mode: false,
@@ -306,7 +346,10 @@ fn percentiles(mut lat: Vec<u64>) -> Latency {
     lat.sort_unstable();
     let n = lat.len();
     let p = |q: f64| lat[((q * n as f64) as usize).min(n - 1)];
-    Latency { p50: p(0.50), p99: p(0.99) }
+    Latency {
+        p50: p(0.50),
+        p99: p(0.99),
+    }
 }
 
 fn rss_kb() -> u64 {
@@ -350,7 +393,8 @@ impl Report {
         if got == want {
             true
         } else {
-            self.failures.push(format!("{what}: got {got}, expected {want}"));
+            self.failures
+                .push(format!("{what}: got {got}, expected {want}"));
             false
         }
     }
@@ -393,7 +437,9 @@ fn decide_pass(client: &Client, d: &DecideOps) -> u64 {
 /// Timed reps, then one latency pass that also computes the digest and the decided count.
 fn run_decide(client: &Client, d: &DecideOps, reps: usize) -> (Vec<f64>, Latency, String, usize) {
     let n = d.ops.len() as f64;
-    let samples: Vec<f64> = (0..reps).map(|_| decide_pass(client, d) as f64 / n).collect();
+    let samples: Vec<f64> = (0..reps)
+        .map(|_| decide_pass(client, d) as f64 / n)
+        .collect();
     let mut h = Sha256::new();
     let mut lat = Vec::with_capacity(d.ops.len());
     let mut decided = 0;
@@ -420,8 +466,12 @@ fn w1(cfg: &Config, rep: &mut Report) {
     let client = launch(SETTINGS_BENCH, None);
     run_decide(&client, &warm, 1);
     let (samples, lat, digest, decided) = run_decide(&client, &ops, cfg.reps);
-    let ok = rep.check("W1 digest", digest.as_str(), W1_DIGEST) & rep.check("W1 decided", decided, W1_DECIDED);
-    rep.extra.push(format!("W1 digest {digest} ({decided} decided) {}", if ok { "OK" } else { "MISMATCH" }));
+    let ok = rep.check("W1 digest", digest.as_str(), W1_DIGEST)
+        & rep.check("W1 decided", decided, W1_DECIDED);
+    rep.extra.push(format!(
+        "W1 digest {digest} ({decided} decided) {}",
+        if ok { "OK" } else { "MISMATCH" }
+    ));
     rep.rows.push(Row {
         name: "W1 decide",
         ops: ops.ops.len(),
@@ -443,8 +493,12 @@ fn w3d(cfg: &Config, rep: &mut Report) {
     let client = launch(SETTINGS_500, None);
     run_decide(&client, &warm, 1);
     let (samples, lat, digest, decided) = run_decide(&client, &ops, cfg.reps.max(3));
-    let ok = rep.check("W3d digest", digest.as_str(), W3D_DIGEST) & rep.check("W3d decided", decided, W3D_DECIDED);
-    rep.extra.push(format!("W3d digest {digest} ({decided} decided) {}", if ok { "OK" } else { "MISMATCH" }));
+    let ok = rep.check("W3d digest", digest.as_str(), W3D_DIGEST)
+        & rep.check("W3d decided", decided, W3D_DECIDED);
+    rep.extra.push(format!(
+        "W3d digest {digest} ({decided} decided) {}",
+        if ok { "OK" } else { "MISMATCH" }
+    ));
     rep.rows.push(Row {
         name: "W3d decide (500)",
         ops: ops.ops.len(),
@@ -501,7 +555,11 @@ fn w3(cfg: &Config, rep: &mut Report) {
         })
         .collect();
     let med = median(&warm);
-    rep.target("W3 launch time", med <= 5e6, format!("{} > 5 ms", fmt_ns(med)));
+    rep.target(
+        "W3 launch time",
+        med <= 5e6,
+        format!("{} > 5 ms", fmt_ns(med)),
+    );
     rep.target(
         "W3 launch memory",
         delta_kb <= 4096,
@@ -528,7 +586,11 @@ fn w3(cfg: &Config, rep: &mut Report) {
         target: Some(5e6),
         python: "175 ms",
         node: "74 ms",
-        note: format!("cold {}, RSS +{:.2} MiB", fmt_ns(cold), delta_kb as f64 / 1024.0),
+        note: format!(
+            "cold {}, RSS +{:.2} MiB",
+            fmt_ns(cold),
+            delta_kb as f64 / 1024.0
+        ),
     });
     drop(client);
 }
@@ -646,7 +708,8 @@ fn w4(cfg: &Config, rep: &mut Report) {
         if i & 1 == 0 {
             black_box(client.is_feature_enabled(key, user, opts))
         } else {
-            black_box(client.get_feature_variable_value(key, &first_var[op.key], user, opts)).is_some()
+            black_box(client.get_feature_variable_value(key, &first_var[op.key], user, opts))
+                .is_some()
         }
     };
     let once = |d: &DecideOps| -> (u64, usize) {
@@ -703,7 +766,10 @@ fn malloc_trim() {
 /// CPU time of the calling thread (to tell lock/cache-line contention from a machine busy with other work).
 #[allow(unsafe_code)]
 fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes into the timespec we own.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -759,7 +825,11 @@ fn mt(cfg: &Config, rep: &mut Report) {
     let (m1, m2) = (median(&one), median(&two));
     let speedup = m2 / m1;
     let (c1, c2) = (median(&cpu1), median(&cpu2));
-    rep.target("2-thread scaling", speedup >= 1.7, format!("{speedup:.2}× < 1.7×"));
+    rep.target(
+        "2-thread scaling",
+        speedup >= 1.7,
+        format!("{speedup:.2}× < 1.7×"),
+    );
     rep.extra.push(format!(
         "W1 on 2 threads sharing one client: {:.2} Mops/s vs {:.2} Mops/s on 1 thread = {speedup:.2}× (target ≥ 1.7×; {} cores); \
          thread CPU time per call {c2:.0} ns on 2 threads vs {c1:.0} ns on 1 ({:.2}×: near 1 means no contention in \
@@ -778,7 +848,10 @@ fn mt(cfg: &Config, rep: &mut Report) {
         target: None,
         python: "",
         node: "",
-        note: format!("{speedup:.2}× the 1-thread throughput; CPU/call ×{:.2}", c2 / c1),
+        note: format!(
+            "{speedup:.2}× the 1-thread throughput; CPU/call ×{:.2}",
+            c2 / c1
+        ),
     });
 }
 
@@ -794,13 +867,32 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick")
         || std::env::var("VWO_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
-    let selected: Vec<&str> = args.iter().filter(|a| !a.starts_with('-')).map(String::as_str).collect();
-    let cfg = Config { quick, reps: if quick { 1 } else { 5 } };
-    let mut rep = Report { rows: Vec::new(), extra: Vec::new(), failures: Vec::new(), missed: Vec::new() };
+    let selected: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .map(String::as_str)
+        .collect();
+    let cfg = Config {
+        quick,
+        reps: if quick { 1 } else { 5 },
+    };
+    let mut rep = Report {
+        rows: Vec::new(),
+        extra: Vec::new(),
+        failures: Vec::new(),
+        missed: Vec::new(),
+    };
 
     // W3 first: its RSS delta is cleanest in a fresh process.
-    let workloads: [(&str, fn(&Config, &mut Report)); 6] =
-        [("w3", w3), ("w1", w1), ("w3d", w3d), ("w2", w2), ("w4", w4), ("mt", mt)];
+    type Workload = fn(&Config, &mut Report);
+    let workloads: [(&str, Workload); 6] = [
+        ("w3", w3),
+        ("w1", w1),
+        ("w3d", w3d),
+        ("w2", w2),
+        ("w4", w4),
+        ("mt", mt),
+    ];
     let load0 = loadavg();
     let t_all = Instant::now();
     for (name, f) in workloads {
@@ -817,25 +909,49 @@ fn main() {
 
     println!(
         "\nlibvwo workloads ({}; {} cores; load average {load0} before, {} after)\n",
-        if quick { "quick mode: 1 repetition" } else { "median of repetitions" },
+        if quick {
+            "quick mode: 1 repetition"
+        } else {
+            "median of repetitions"
+        },
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         loadavg()
     );
     println!(
-        "| {:<17} | {:>7} | {:>4} | {:>10} | {:>10} | {:>19} | {:>10} | {:>9} | {:>9} | {}",
-        "workload", "ops", "reps", "median/op", "min/op", "latency p50 / p99", "target", "python", "node", "notes"
+        "| {:<17} | {:>7} | {:>4} | {:>10} | {:>10} | {:>19} | {:>10} | {:>9} | {:>9} | notes",
+        "workload",
+        "ops",
+        "reps",
+        "median/op",
+        "min/op",
+        "latency p50 / p99",
+        "target",
+        "python",
+        "node",
     );
-    println!("|{}|", ["-"; 10].iter().enumerate().map(|(i, _)| if i == 9 { "---" } else { "---:" }).collect::<Vec<_>>().join("|"));
+    println!(
+        "|{}|",
+        ["-"; 10]
+            .iter()
+            .enumerate()
+            .map(|(i, _)| if i == 9 { "---" } else { "---:" })
+            .collect::<Vec<_>>()
+            .join("|")
+    );
     for r in &rep.rows {
         let med = r.median();
         let min = r.ns_per_op.iter().cloned().fold(f64::INFINITY, f64::min);
-        let lat = r.latency.as_ref().map_or("–".to_string(), |l| format!("{} / {}", fmt_ns(l.p50 as f64), fmt_ns(l.p99 as f64)));
+        let lat = r.latency.as_ref().map_or("–".to_string(), |l| {
+            format!("{} / {}", fmt_ns(l.p50 as f64), fmt_ns(l.p99 as f64))
+        });
         let target = r.target.map_or("–".to_string(), |t| {
             format!("≤ {} {}", fmt_ns(t), if med <= t { "ok" } else { "MISS" })
         });
         if let Some(t) = r.target {
             if r.name != "W3 launch (500)" {
-                rep.missed.extend((med > t).then(|| format!("{}: {} > {}", r.name, fmt_ns(med), fmt_ns(t))));
+                rep.missed.extend(
+                    (med > t).then(|| format!("{}: {} > {}", r.name, fmt_ns(med), fmt_ns(t))),
+                );
             }
         }
         println!(

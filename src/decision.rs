@@ -228,7 +228,10 @@ fn whitelisted<'s>(
     // The `user` operand compares against `_vwo_user_id`, which Python always sets to the user id; with
     // hashed user lists (policy D1) it is the visitor UUID.
     let user_key: Cow<'_, str> = if campaign.is_user_list_enabled {
-        Cow::Owned(visitor_uuid_in(&input.settings.visitor_namespace, input.user_id))
+        Cow::Owned(visitor_uuid_in(
+            &input.settings.visitor_namespace,
+            input.user_id,
+        ))
     } else {
         Cow::Borrowed(input.user_id)
     };

@@ -109,7 +109,7 @@ impl Run {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned),
             account_id: self.settings["accountId"].clone(),
-            sdk_key: self.settings["sdkKey"].as_str().unwrap().to_owned(),
+            sdk_key: self.settings["sdkKey"].as_str().map(str::to_owned),
             sdk_name: name.to_owned(),
             sdk_version: version.to_owned(),
             usage_stats,

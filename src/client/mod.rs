@@ -378,7 +378,7 @@ impl Client {
             &campaign
                 .variations
                 .iter()
-                .find(|v| v.id == Id::Int(1))?
+                .find(|v| v.id.is_one())?
                 .variables
         };
         let Some(variable) = variables.iter().find(|v| v.key == variable_key) else {
@@ -498,8 +498,9 @@ impl Client {
             result.push((campaign.key.clone(), tracked));
         }
         if arch && !metrics.is_empty() {
-            let uuid = uuid
-                .get_or_insert_with(|| events::visitor_uuid_in(&settings.visitor_namespace, user_id));
+            let uuid = uuid.get_or_insert_with(|| {
+                events::visitor_uuid_in(&settings.visitor_namespace, user_id)
+            });
             let visitor = Visitor {
                 uuid,
                 user_agent: options.user_agent.as_deref(),
@@ -823,7 +824,10 @@ impl Inner {
         );
         p.insert(
             "vwo_user_id".into(),
-            Value::from(events::visitor_uuid_in(&settings.visitor_namespace, user_id)),
+            Value::from(events::visitor_uuid_in(
+                &settings.visitor_namespace,
+                user_id,
+            )),
         );
         if let Some(group) = decision.group {
             p.insert("group_id".into(), group.id.to_json());
@@ -1020,7 +1024,10 @@ impl Inner {
             .revenue_prop
             .as_deref()
             .and_then(|p| options.event_properties.as_ref()?.get(p));
-        if goal.kind == GoalType::Revenue && options.revenue_value.is_none() {
+        // Python accepts a revenue only when it is truthy (`val is not None and bool(val)`): 0 and ""
+        // are no revenue.
+        let has_revenue = options.revenue_value.as_ref().is_some_and(is_truthy);
+        if goal.kind == GoalType::Revenue && !has_revenue {
             let ok = if settings.is_event_arch_enabled {
                 if goal.mca == Some(-1.0) {
                     goal.revenue_prop.is_none() || revenue_prop_value.is_some()
@@ -1103,8 +1110,8 @@ impl Inner {
             }
             return true;
         }
-        let uuid =
-            uuid.get_or_insert_with(|| events::visitor_uuid_in(&settings.visitor_namespace, user_id));
+        let uuid = uuid
+            .get_or_insert_with(|| events::visitor_uuid_in(&settings.visitor_namespace, user_id));
         let visitor = Visitor {
             uuid,
             user_agent: options.user_agent.as_deref(),

@@ -96,8 +96,9 @@ pub struct EventContext {
     pub collection_prefix: Option<String>,
     /// `settings.accountId` as given (number or string): `str()` form in queries.
     pub account_id: Value,
-    /// `settings.sdkKey`.
-    pub sdk_key: String,
+    /// `settings.sdkKey`; when the settings have none, `env` is left out of queries (as Python's
+    /// `requests` drops `None` parameters) and `vwo_envKey` is null.
+    pub sdk_key: Option<String>,
     /// `sdk` query value and `User-Agent` header ("libvwo", "libvwo-python", …).
     pub sdk_name: String,
     /// `sdk-v` query value.
@@ -179,7 +180,9 @@ fn legacy_common(
     q.push(("sId", s.secs().to_string()));
     q.push(("u", v.uuid.to_owned()));
     q.push(("account_id", py_str(&ctx.account_id)));
-    q.push(("env", ctx.sdk_key.clone()));
+    if let Some(key) = &ctx.sdk_key {
+        q.push(("env", key.clone()));
+    }
     q.push(("visitor_ua", v.user_agent.unwrap_or("").to_owned()));
     q.push(("visitor_ip", v.user_ip.unwrap_or("").to_owned()));
     q
@@ -310,7 +313,9 @@ fn arch_request(
     let mut q = Vec::with_capacity(8 + ctx.usage_stats.len());
     q.push(("en", event_name.to_owned()));
     q.push(("a", py_str(&ctx.account_id)));
-    q.push(("env", ctx.sdk_key.clone()));
+    if let Some(key) = &ctx.sdk_key {
+        q.push(("env", key.clone()));
+    }
     q.push(("eTime", ms.clone()));
     q.push(("random", py_float_repr(s.random)));
     q.push(("p", "FS".to_owned()));
@@ -326,12 +331,15 @@ fn arch_request(
         "vwo_sdkVersion".into(),
         Value::String(ctx.sdk_version.clone()),
     );
-    event_props.insert("vwo_envKey".into(), Value::String(ctx.sdk_key.clone()));
+    event_props.insert(
+        "vwo_envKey".into(),
+        ctx.sdk_key.clone().map_or(Value::Null, Value::String),
+    );
     event_props.extend(props);
     let mut vis_props = Map::with_capacity(1 + visitor_props.len());
     vis_props.insert(
         "vwo_fs_environment".into(),
-        Value::String(ctx.sdk_key.clone()),
+        ctx.sdk_key.clone().map_or(Value::Null, Value::String),
     );
     vis_props.extend(visitor_props);
 
@@ -493,13 +501,16 @@ pub fn batch_request(ctx: &EventContext, events: &[Value]) -> EventRequest {
     q.push(("a", py_str(&ctx.account_id)));
     q.push(("sdk", ctx.sdk_name.clone()));
     q.push(("sdk-v", ctx.sdk_version.clone()));
-    q.push(("env", ctx.sdk_key.clone()));
+    if let Some(key) = &ctx.sdk_key {
+        q.push(("env", key.clone()));
+    }
     q.extend(ctx.usage_stats.iter().cloned());
-    let headers = vec![
-        ("Authorization", ctx.sdk_key.clone()),
-        ("User-Agent", ctx.sdk_name.clone()),
-        ("Content-Type", "application/json".to_owned()),
-    ];
+    let mut headers = Vec::with_capacity(3);
+    if let Some(key) = &ctx.sdk_key {
+        headers.push(("Authorization", key.clone()));
+    }
+    headers.push(("User-Agent", ctx.sdk_name.clone()));
+    headers.push(("Content-Type", "application/json".to_owned()));
     let mut b = String::with_capacity(16 + events.len() * 160);
     b.push_str("{\"ev\": [");
     for (i, e) in events.iter().enumerate() {
@@ -551,7 +562,7 @@ mod tests {
             base_url: DEFAULT_BASE_URL.into(),
             collection_prefix: None,
             account_id: json!(123456),
-            sdk_key: "abcdef0123456789abcdef0123456789".into(),
+            sdk_key: Some("abcdef0123456789abcdef0123456789".into()),
             sdk_name: "vwo-python-sdk".into(),
             sdk_version: "1.68.2".into(),
             usage_stats: vec![],

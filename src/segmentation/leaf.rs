@@ -4,9 +4,9 @@ use serde_json::{Map, Value};
 
 use super::pynum::{py_float, py_normalised};
 use super::pyregex::PyRegex;
-use std::sync::Arc;
 use super::pystr::{py_strip, tag_str};
 use super::Raise;
+use std::sync::Arc;
 
 /// What a leaf compares, after the operand's function name is resolved.
 #[derive(Debug, Clone)]

@@ -114,9 +114,9 @@ impl PyRegex {
     /// Python's `re.search(pattern, text) is not None`.
     pub(crate) fn search(&self, text: &str) -> bool {
         match &self.before_final_newline {
-            Some((variant, engine)) if text.ends_with('\n') => {
-                engine.get_or_init(|| Engine::build(variant, true)).is_match(text)
-            }
+            Some((variant, engine)) if text.ends_with('\n') => engine
+                .get_or_init(|| Engine::build(variant, true))
+                .is_match(text),
             _ => self.plain.is_match(text),
         }
     }

@@ -21,6 +21,15 @@ impl Id {
         }
     }
 
+    /// Whether the id is 1, the control variation's id, compared as Python's `int(id) == 1` does
+    /// (so `"1"` and `" 1 "` count).
+    pub fn is_one(&self) -> bool {
+        match self {
+            Id::Int(i) => *i == 1,
+            Id::Str(s) => s.trim().parse::<i64>() == Ok(1),
+        }
+    }
+
     /// The integer, when the id is one.
     pub fn as_int(&self) -> Option<i64> {
         match self {

@@ -182,8 +182,8 @@ pub struct Settings {
     pub account_id_text: String,
     /// Namespace of the visitor UUIDs of this account (spec §7.1).
     pub visitor_namespace: uuid::Uuid,
-    /// SDK key (the environment key).
-    pub sdk_key: String,
+    /// SDK key (the environment key); optional, as in vwo-python-sdk's schema.
+    pub sdk_key: Option<String>,
     /// Campaigns in file order.
     pub campaigns: Vec<Campaign>,
     /// Groups.

@@ -300,7 +300,7 @@ pub(super) fn compile(root: &Value) -> Result<Settings> {
         Value::String(s) if !s.is_empty() => s.clone(),
         v => return Err(expected("accountId", "an integer or a non-empty string", v)),
     };
-    let sdk_key = string(o, "sdkKey", "")?;
+    let sdk_key = optional_string(o, "sdkKey", "")?;
     let mut campaigns = Vec::new();
     for (i, item) in list(o, "campaigns", "", false)?.iter().enumerate() {
         campaigns.push(campaign(item, &format!("campaigns[{i}]"))?);
@@ -397,8 +397,12 @@ mod tests {
         assert_eq!(err("[]"), "settings: expected an object, got an array");
         assert!(err("{").starts_with("settings: not valid JSON"));
         assert_eq!(
-            err(r#"{"accountId":1,"campaigns":[]}"#),
-            "settings: missing required key \"sdkKey\""
+            err(r#"{"accountId":1,"sdkKey":7,"campaigns":[]}"#),
+            "sdkKey: expected a string, got 7"
+        );
+        assert_eq!(
+            err(r#"{"sdkKey":"k","campaigns":[]}"#),
+            "settings: missing required key \"accountId\""
         );
     }
 
