@@ -4,6 +4,7 @@
 
 mod id;
 mod parse;
+mod wire;
 
 pub use id::Id;
 
@@ -204,9 +205,7 @@ pub struct Settings {
 impl Settings {
     /// Parses and compiles a settings JSON text. Errors name the JSON path and the problem.
     pub fn from_json(text: &str) -> Result<Settings, Error> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| Error::settings("", format_args!("not valid JSON: {e}")))?;
-        let mut settings = parse::compile(&value)?;
+        let mut settings = parse::compile(text)?;
         settings.source = text.to_string();
         Ok(settings)
     }

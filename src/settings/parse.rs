@@ -1,7 +1,8 @@
-//! Validation of the settings JSON into the compiled model. Every error names the JSON path of the
-//! offending value and what was expected there. Accepts what the official SDKs accept: ids as numbers or
-//! strings, `{}` in place of an empty list, missing `segments`, unknown extra keys.
+//! Compilation of the raw settings model (`wire.rs`) into [`Settings`]: ranges, compiled segments,
+//! resolved groups, the campaign index. Every error names the JSON path of the offending value and what
+//! was expected there.
 
+use super::wire::{self, RawCampaign, RawGoal, RawVariable};
 use super::{
     allocation_ranges, Campaign, CampaignType, Goal, GoalType, Group, Id, Settings, Variable,
     Variation,
@@ -34,36 +35,11 @@ fn object<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>> {
     v.as_object().ok_or_else(|| expected(path, "an object", v))
 }
 
-fn required<'a>(m: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a Value> {
-    match m.get(key) {
-        Some(v) => Ok(v),
-        None => Err(Error::settings(
-            path,
-            format_args!("missing required key \"{key}\""),
-        )),
-    }
-}
-
-fn string(m: &Map<String, Value>, key: &str, path: &str) -> Result<String> {
-    let v = required(m, key, path)?;
-    v.as_str()
-        .map(str::to_string)
-        .ok_or_else(|| expected(&join(path, key), "a string", v))
-}
-
 fn optional_string(m: &Map<String, Value>, key: &str, path: &str) -> Result<Option<String>> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(v) => Err(expected(&join(path, key), "a string", v)),
-    }
-}
-
-fn flag(m: &Map<String, Value>, key: &str, path: &str) -> Result<bool> {
-    match m.get(key) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(v) => Err(expected(&join(path, key), "a boolean", v)),
     }
 }
 
@@ -116,103 +92,75 @@ fn list<'a>(
     }
 }
 
-fn segments(m: &Map<String, Value>, path: &str) -> Result<Option<Segment>> {
+fn segment(dsl: Option<&Value>, path: impl FnOnce() -> String) -> Result<Option<Segment>> {
     // Python treats any falsy DSL (`{}`, `[]`, `""`, `0`, `false`, null) as "no segmentation";
     // `Segment::compile` knows those rules.
-    match m.get("segments") {
+    // The path is only needed for an error message: compile without it, and again with it on failure.
+    match dsl {
         None => Ok(None),
-        Some(v) => Segment::compile(v, &join(path, "segments")),
+        Some(v) => Segment::compile(v, "").or_else(|_| Segment::compile(v, &path())),
     }
 }
 
-fn variables(m: &Map<String, Value>, path: &str) -> Result<Vec<Variable>> {
-    let items = list(m, "variables", path, true)?;
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let p = format!("{}[{i}]", join(path, "variables"));
-        let o = object(item, &p)?;
-        out.push(Variable {
-            key: string(o, "key", &p)?,
-            kind: string(o, "type", &p)?,
-            value: required(o, "value", &p)?.clone(),
-        });
-    }
-    Ok(out)
+fn variables(raw: Vec<RawVariable>) -> Vec<Variable> {
+    raw.into_iter()
+        .map(|v| Variable {
+            key: v.key,
+            kind: v.kind,
+            value: v.value,
+        })
+        .collect()
 }
 
-fn goal(v: &Value, path: &str) -> Result<Goal> {
-    let o = object(v, path)?;
-    let kind = match string(o, "type", path)?.as_str() {
+fn goal(raw: RawGoal) -> Goal {
+    let kind = match raw.kind.as_str() {
         "CUSTOM_GOAL" => GoalType::Custom,
         "REVENUE_TRACKING" => GoalType::Revenue,
         _ => GoalType::Other,
     };
-    let mca = match o.get("mca") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(number(v, &join(path, "mca"))?),
-    };
-    Ok(Goal {
-        id: id(required(o, "id", path)?, &join(path, "id"))?,
-        identifier: string(o, "identifier", path)?,
+    Goal {
+        id: raw.id,
+        identifier: raw.identifier,
         kind,
-        revenue_prop: optional_string(o, "revenueProp", path)?,
-        mca,
-        has_props: flag(o, "hasProps", path)?,
-    })
+        revenue_prop: raw.revenue_prop,
+        mca: raw.mca,
+        has_props: raw.has_props,
+    }
 }
 
-fn variation(v: &Value, path: &str) -> Result<Variation> {
-    let o = object(v, path)?;
-    let weight = match o.get("weight") {
-        None | Some(Value::Null) => 0.0,
-        Some(w) => number(w, &join(path, "weight"))?,
-    };
-    let name = string(o, "name", path)?;
-    Ok(Variation {
-        id: id(required(o, "id", path)?, &join(path, "id"))?,
-        name: Arc::from(name.as_str()),
-        weight,
-        range_start: -1,
-        range_end: -1,
-        segments: segments(o, path)?,
-        is_feature_enabled: flag(o, "isFeatureEnabled", path)?,
-        variables: variables(o, path)?,
-    })
-}
-
-fn campaign(v: &Value, path: &str) -> Result<Campaign> {
-    let o = object(v, path)?;
-    let kind = match string(o, "type", path)?.as_str() {
+fn campaign(raw: RawCampaign, ci: usize) -> Result<Campaign> {
+    let kind = match raw.kind.as_str() {
         "VISUAL_AB" => CampaignType::VisualAb,
         "FEATURE_TEST" => CampaignType::FeatureTest,
         "FEATURE_ROLLOUT" => CampaignType::FeatureRollout,
         _ => CampaignType::Other,
     };
-    let percent_traffic = number(
-        required(o, "percentTraffic", path)?,
-        &join(path, "percentTraffic"),
-    )?;
+    let percent_traffic = raw.percent_traffic;
     if !(0.0..=100.0).contains(&percent_traffic) {
         return Err(Error::settings(
-            &join(path, "percentTraffic"),
+            &format!("campaigns[{ci}].percentTraffic"),
             format_args!("expected a number from 0 to 100, got {percent_traffic}"),
         ));
     }
-    let mut variations = Vec::new();
-    for (i, item) in list(o, "variations", path, false)?.iter().enumerate() {
-        variations.push(variation(
-            item,
-            &format!("{}[{i}]", join(path, "variations")),
-        )?);
+    let mut variations = Vec::with_capacity(raw.variations.len());
+    for (vi, v) in raw.variations.into_iter().enumerate() {
+        variations.push(Variation {
+            id: v.id,
+            name: Arc::from(v.name.as_str()),
+            weight: v.weight.unwrap_or(0.0),
+            range_start: -1,
+            range_end: -1,
+            segments: segment(v.segments.as_ref(), || {
+                format!("campaigns[{ci}].variations[{vi}].segments")
+            })?,
+            is_feature_enabled: v.is_feature_enabled,
+            variables: variables(v.variables),
+        });
     }
     let ranges = allocation_ranges(variations.iter().map(|v| v.weight));
     for (v, (start, end)) in variations.iter_mut().zip(ranges) {
         v.range_start = start;
         v.range_end = end;
-    }
-    let mut goals = Vec::new();
-    for (i, item) in list(o, "goals", path, true)?.iter().enumerate() {
-        goals.push(goal(item, &format!("{}[{i}]", join(path, "goals")))?);
     }
     let multiplier = if percent_traffic > 0.0 {
         (10000.0 / percent_traffic) / 100.0
@@ -220,22 +168,24 @@ fn campaign(v: &Value, path: &str) -> Result<Campaign> {
         0.0
     };
     Ok(Campaign {
-        id: id(required(o, "id", path)?, &join(path, "id"))?,
-        key: string(o, "key", path)?,
-        name: optional_string(o, "name", path)?,
-        status: string(o, "status", path)?,
+        id: raw.id,
+        key: raw.key,
+        name: raw.name,
+        status: raw.status,
         kind,
         percent_traffic,
         variations,
-        goals,
-        variables: variables(o, path)?,
-        segments: segments(o, path)?,
-        is_forced_variation_enabled: flag(o, "isForcedVariationEnabled", path)?,
-        is_bucketing_seed_enabled: flag(o, "isBucketingSeedEnabled", path)?,
-        is_user_list_enabled: flag(o, "isUserListEnabled", path)?,
-        is_mab: flag(o, "isMAB", path)?,
-        has_is_ob: o.contains_key("isOB"),
-        is_obv2: flag(o, "isOBv2", path)?,
+        goals: raw.goals.into_iter().map(goal).collect(),
+        variables: variables(raw.variables),
+        segments: segment(raw.segments.as_ref(), || {
+            format!("campaigns[{ci}].segments")
+        })?,
+        is_forced_variation_enabled: raw.is_forced_variation_enabled,
+        is_bucketing_seed_enabled: raw.is_bucketing_seed_enabled,
+        is_user_list_enabled: raw.is_user_list_enabled,
+        is_mab: raw.is_mab,
+        has_is_ob: raw.has_is_ob,
+        is_obv2: raw.is_obv2,
         group: None,
         multiplier,
     })
@@ -292,18 +242,14 @@ fn group(key: &str, v: &Value, path: &str, campaigns: &[Campaign]) -> Result<Gro
     })
 }
 
-pub(super) fn compile(root: &Value) -> Result<Settings> {
-    let o = object(root, "")?;
-    let account_id = required(o, "accountId", "")?;
-    let account_id_text = match account_id {
-        Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
-        Value::String(s) if !s.is_empty() => s.clone(),
-        v => return Err(expected("accountId", "an integer or a non-empty string", v)),
-    };
-    let sdk_key = optional_string(o, "sdkKey", "")?;
-    let mut campaigns = Vec::new();
-    for (i, item) in list(o, "campaigns", "", false)?.iter().enumerate() {
-        campaigns.push(campaign(item, &format!("campaigns[{i}]"))?);
+pub(super) fn compile(text: &str) -> Result<Settings> {
+    let raw = wire::parse(text)?;
+    let account_id = raw.account_id.value;
+    let account_id_text = raw.account_id.text;
+    let sdk_key = raw.sdk_key;
+    let mut campaigns = Vec::with_capacity(raw.campaigns.len());
+    for (i, c) in raw.campaigns.into_iter().enumerate() {
+        campaigns.push(campaign(c, i)?);
     }
     let mut by_key = HashMap::with_capacity(campaigns.len());
     for (i, c) in campaigns.iter().enumerate() {
@@ -316,7 +262,7 @@ pub(super) fn compile(root: &Value) -> Result<Settings> {
     }
     let mut groups = Vec::new();
     let mut group_index: HashMap<String, usize> = HashMap::new();
-    match o.get("groups") {
+    match raw.groups.as_ref() {
         None | Some(Value::Null) => {}
         Some(Value::Object(g)) => {
             for (key, v) in g {
@@ -327,7 +273,7 @@ pub(super) fn compile(root: &Value) -> Result<Settings> {
         Some(Value::Array(a)) if a.is_empty() => {}
         Some(v) => return Err(expected("groups", "an object", v)),
     }
-    match o.get("campaignGroups") {
+    match raw.campaign_groups.as_ref() {
         None | Some(Value::Null) => {}
         Some(Value::Object(cg)) => {
             for (campaign_id, group_id) in cg {
@@ -341,11 +287,8 @@ pub(super) fn compile(root: &Value) -> Result<Settings> {
                 let Some(&gi) = group_index.get(&group_key) else {
                     continue;
                 };
-                for c in campaigns
-                    .iter_mut()
-                    .filter(|c| c.id.to_string() == *campaign_id)
-                {
-                    c.group = Some(gi);
+                for &ci in by_id_text.get(campaign_id).map_or(&[][..], Vec::as_slice) {
+                    campaigns[ci].group = Some(gi);
                 }
             }
         }
@@ -353,12 +296,7 @@ pub(super) fn compile(root: &Value) -> Result<Settings> {
         Some(v) => return Err(expected("campaignGroups", "an object", v)),
     }
 
-    let collection_prefix = match o.get("collectionPrefix") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.is_empty() => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(v) => return Err(expected("collectionPrefix", "a string", v)),
-    };
+    let collection_prefix = raw.collection_prefix.filter(|p| !p.is_empty());
     Ok(Settings {
         visitor_namespace: crate::events::account_namespace(&account_id_text),
         account_id: account_id.clone(),
@@ -366,10 +304,10 @@ pub(super) fn compile(root: &Value) -> Result<Settings> {
         sdk_key,
         campaigns,
         groups,
-        is_event_arch_enabled: flag(o, "isEventArchEnabled", "")?,
+        is_event_arch_enabled: raw.is_event_arch_enabled,
         collection_prefix,
-        is_nb: flag(o, "isNB", "")?,
-        is_nbv2: flag(o, "isNBv2", "")?,
+        is_nb: raw.is_nb,
+        is_nbv2: raw.is_nbv2,
         source: String::new(),
         by_key,
     })
@@ -381,7 +319,7 @@ mod tests {
 
     fn err(text: &str) -> String {
         match Settings::from_json(text) {
-            Ok(_) => panic!("accepted: {text}"),
+            Ok(_) => panic!("accepted settings of {} bytes", text.len()),
             Err(e) => e.to_string(),
         }
     }
@@ -398,7 +336,7 @@ mod tests {
         assert!(err("{").starts_with("settings: not valid JSON"));
         assert_eq!(
             err(r#"{"accountId":1,"sdkKey":7,"campaigns":[]}"#),
-            "sdkKey: expected a string, got 7"
+            "sdkKey: expected a string, got integer 7"
         );
         assert_eq!(
             err(r#"{"sdkKey":"k","campaigns":[]}"#),
@@ -424,15 +362,26 @@ mod tests {
 
     #[test]
     fn deep_json_is_rejected_without_overflow() {
-        let mut text = String::from(r#"{"accountId":1,"sdkKey":"k","campaigns":[],"x":"#);
-        for _ in 0..100_000 {
-            text.push_str(r#"{"not":"#);
-        }
-        text.push_str("{}");
-        for _ in 0..100_000 {
-            text.push('}');
-        }
-        text.push('}');
-        assert!(err(&text).contains("recursion limit"));
+        let deep = |depth: usize| {
+            let mut dsl = String::new();
+            for _ in 0..depth {
+                dsl.push_str(r#"{"not":"#);
+            }
+            dsl.push_str("{}");
+            for _ in 0..depth {
+                dsl.push('}');
+            }
+            dsl
+        };
+        let chain = deep(100_000);
+        let in_segments = format!(
+            r#"{{"accountId":1,"sdkKey":"k","campaigns":[{{"id":1,"key":"a","status":"RUNNING","type":"VISUAL_AB","percentTraffic":100,"variations":[],"segments":{chain}}}]}}"#
+        );
+        let e = err(&in_segments);
+        assert!(e.starts_with("campaigns[0].segments"), "{e}");
+        assert!(e.contains("recursion limit"), "{e}");
+        // Under a key libvwo does not read, the value is skipped without recursion: no crash either way.
+        let in_unknown = format!(r#"{{"accountId":1,"sdkKey":"k","campaigns":[],"x":{chain}}}"#);
+        let _ = Settings::from_json(&in_unknown);
     }
 }
