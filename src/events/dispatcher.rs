@@ -219,6 +219,9 @@ struct Queue {
     done_seq: u64,
     /// A flush wants everything up to here settled, partly filled batches included.
     flush_target: u64,
+    /// Items the thread took from the queue and has not yet sent or put into a batch: they count
+    /// against the capacity like queued ones.
+    held: usize,
     /// The thread waits for work (a submit must wake it).
     worker_waiting: bool,
     /// `close` was called: finish the current attempt and give up the rest.
@@ -268,6 +271,7 @@ impl Shared {
                 next_seq: n,
                 done_seq: 0,
                 flush_target: 0,
+                held: 0,
                 worker_waiting: false,
                 stop: false,
                 exited: false,
@@ -378,6 +382,9 @@ impl Dispatcher {
             return cur;
         }
         let mut config = cur.config.clone();
+        if let Some(t) = config.transport.for_forked_child() {
+            config.transport = t;
+        }
         if config.spool_dir.take().is_some() {
             // Two processes appending to one spool would corrupt it; the parent keeps it.
             config.logger.log(
@@ -417,12 +424,12 @@ impl Dispatcher {
             drop(q);
             return Err(sh.drop_event(ticket, "the dispatcher is closed"));
         }
-        if q.items.len() >= capacity {
+        if q.items.len() + q.held >= capacity {
             match sh.config.when_full {
                 FullPolicy::DropNewest => {}
                 FullPolicy::Block(bound) => {
                     let deadline = Instant::now() + bound;
-                    while q.items.len() >= capacity && !q.stop {
+                    while q.items.len() + q.held >= capacity && !q.stop {
                         let now = Instant::now();
                         if now >= deadline {
                             break;
@@ -435,7 +442,7 @@ impl Dispatcher {
                     }
                 }
             }
-            if q.items.len() >= capacity || q.stop {
+            if q.items.len() + q.held >= capacity || q.stop {
                 drop(q);
                 return Err(sh.drop_event(ticket, "the event queue is full"));
             }
@@ -463,11 +470,12 @@ impl Dispatcher {
         let deadline = start + timeout;
         let mut q = sh.lock();
         let target = q.next_seq;
-        if q.done_seq < target && !q.exited {
+        // After `close`, what is left is being given up: nothing to wait for.
+        if q.done_seq < target && !q.exited && !q.stop {
             q.flush_target = q.flush_target.max(target);
             q.worker_waiting = false;
             sh.work.notify_all();
-            while q.done_seq < target && !q.exited {
+            while q.done_seq < target && !q.exited && !q.stop {
                 let now = Instant::now();
                 if now >= deadline {
                     break;
@@ -500,8 +508,13 @@ impl Dispatcher {
         let grace = timeout
             .saturating_sub(start.elapsed())
             .max(Duration::from_millis(20));
-        let deadline = Instant::now() + grace;
         let mut q = sh.lock();
+        // A second close (or the drop after a close) does not wait for the thread again.
+        let deadline = if q.stop {
+            Instant::now()
+        } else {
+            Instant::now() + grace
+        };
         q.stop = true;
         sh.work.notify_all();
         sh.space.notify_all();
@@ -642,6 +655,7 @@ impl Worker {
                 break;
             }
             chunk = std::mem::take(&mut q.items);
+            q.held = chunk.len();
             let flushing = self.flush_wants_pending(&q);
             drop(q);
             self.sh.space.notify_all();
@@ -694,10 +708,14 @@ impl Worker {
             .as_ref()
             .map_or(1, |b| b.events_per_request.max(1));
         while let Some(item) = chunk.pop_front() {
-            self.taken = self.taken.max(item.seq);
+            // `taken` moves past an item only once it is settled or held in `pending`, so that a
+            // watermark published meanwhile (a batch sent because the context changed) excludes it.
+            let seq = item.seq;
             match item.out {
                 Outgoing::Request(req) => {
+                    self.set_held(chunk.len());
                     let r = self.deliver_request(&req, item.ticket);
+                    self.taken = self.taken.max(seq);
                     if r.is_err() {
                         self.abandon(chunk.drain(..).collect());
                         return Err(());
@@ -719,14 +737,18 @@ impl Worker {
                         tickets: Vec::new(),
                         first_at: Instant::now(),
                     });
-                    p.seqs.push(item.seq);
+                    p.seqs.push(seq);
                     p.events.push(event);
                     if let Some(t) = item.ticket {
                         p.tickets.push(t);
                     }
-                    if p.events.len() >= per_request && self.send_pending().is_err() {
-                        self.abandon(chunk.drain(..).collect());
-                        return Err(());
+                    self.taken = self.taken.max(seq);
+                    if p.events.len() >= per_request {
+                        self.set_held(chunk.len());
+                        if self.send_pending().is_err() {
+                            self.abandon(chunk.drain(..).collect());
+                            return Err(());
+                        }
                     }
                 }
             }
@@ -737,7 +759,21 @@ impl Worker {
             return Err(());
         }
         self.settle_watermark();
+        self.set_held(0);
         Ok(())
+    }
+
+    /// Publishes how many taken items still wait in the thread's hands, and wakes blocked submits.
+    fn set_held(&self, n: usize) {
+        let mut q = self.sh.lock();
+        if q.held != n {
+            let freed = q.held > n;
+            q.held = n;
+            drop(q);
+            if freed {
+                self.sh.space.notify_all();
+            }
+        }
     }
 
     /// Publishes how far everything is settled and wakes flushes.

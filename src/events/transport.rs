@@ -63,6 +63,12 @@ impl std::error::Error for TransportError {}
 pub trait Transport: Send + Sync {
     /// Sends `req` (`req.wire_url()`, `req.method`, `req.headers`, `req.body`) and waits for the answer.
     fn execute(&self, req: &EventRequest) -> Result<Response, TransportError>;
+
+    /// A transport for a forked child process, sharing no connection with the parent (an inherited
+    /// pooled socket would carry both processes' bytes). `None`: this one is safe to keep.
+    fn for_forked_child(&self) -> Option<std::sync::Arc<dyn Transport>> {
+        None
+    }
 }
 
 /// Configuration of [`HttpTransport`].
@@ -164,6 +170,7 @@ fn scheme_host(url: &str) -> (&str, &str) {
 /// [`Transport`] over ureq 2 with rustls (HTTPS with the webpki roots), connection pooling, timeouts
 /// and proxies.
 pub struct HttpTransport {
+    config: TransportConfig,
     direct: ureq::Agent,
     /// Used for every request when an explicit proxy was configured.
     explicit: Option<ureq::Agent>,
@@ -201,6 +208,7 @@ impl HttpTransport {
             Ok(builder().proxy(proxy).build())
         };
         let mut t = HttpTransport {
+            config: config.clone(),
             direct: builder().build(),
             explicit: None,
             env_https: None,
@@ -237,6 +245,24 @@ impl HttpTransport {
         };
         env.as_ref().unwrap_or(&self.direct)
     }
+}
+
+/// A header value as it can go on the wire: bytes outside visible ASCII, space and tab (a non-ASCII
+/// user agent, or CR/LF that would inject headers) are percent-encoded as Node's SDK does, where
+/// Python's would send Latin-1 or fail.
+fn header_value(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.bytes().all(|b| matches!(b, b' ' | b'\t' | 0x21..=0x7e)) {
+        return std::borrow::Cow::Borrowed(v);
+    }
+    let mut out = String::with_capacity(v.len() + 16);
+    for b in v.bytes() {
+        if matches!(b, b' ' | b'\t' | 0x21..=0x7e) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn classify(e: ureq::Transport) -> TransportError {
@@ -296,7 +322,7 @@ impl Transport for HttpTransport {
         };
         let mut r = self.agent_for(&url).request(method, &url);
         for (name, value) in &req.headers {
-            r = r.set(name, value);
+            r = r.set(name, &header_value(value));
         }
         let result = match (&req.body, req.method) {
             (Some(body), _) => r.send_string(body),
@@ -307,6 +333,14 @@ impl Transport for HttpTransport {
             Ok(resp) | Err(ureq::Error::Status(_, resp)) => read_response(resp),
             Err(ureq::Error::Transport(t)) => Err(classify(t)),
         }
+    }
+
+    fn for_forked_child(&self) -> Option<std::sync::Arc<dyn Transport>> {
+        // The configuration was valid in the parent; should the environment read again differ and
+        // fail, the parent's agents are used (with their pool, the lesser evil than no transport).
+        HttpTransport::new(self.config.clone())
+            .ok()
+            .map(|t| std::sync::Arc::new(t) as std::sync::Arc<dyn Transport>)
     }
 }
 
@@ -325,6 +359,12 @@ mod tests {
         assert!(!bypasses("badexample.com", &np));
         assert!(!bypasses("dev.visualwebsiteoptimizer.com", &np));
         assert!(bypasses("x.y", &["*".to_owned()]));
+    }
+
+    #[test]
+    fn header_values_are_made_safe() {
+        assert_eq!(header_value("Mozilla/5.0 (X11)"), "Mozilla/5.0 (X11)");
+        assert_eq!(header_value("ü\r\nX: y"), "%C3%BC%0D%0AX: y");
     }
 
     #[test]
