@@ -113,7 +113,10 @@ fn enqueue_cost(label: &str, spool: bool, batch: bool) {
         assert!(r.is_ok());
     }
     let (p50, p99, p999) = percentiles(ns);
-    println!("enqueue while busy, {label}: median {p50} ns, p99 {p99} ns, p99.9 {p999} ns ({} events)", n - 1);
+    println!(
+        "enqueue while busy, {label}: median {p50} ns, p99 {p99} ns, p99.9 {p999} ns ({} events)",
+        n - 1
+    );
     drop(d);
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);

@@ -407,6 +407,8 @@ impl Spool {
         let Some(seg) = st.segments.get_mut(&no) else {
             return Err(Error::new(ErrorKind::Internal, "spool: no current segment"));
         };
+        // A context record is remembered only once its line is on disk.
+        let mut new_context = None;
         match outgoing {
             Outgoing::Request(req) => write_request(&mut line, id, req),
             Outgoing::BatchEvent { ctx, event } => {
@@ -420,7 +422,7 @@ impl Spool {
                     None => {
                         let n = seg.contexts.len() as u64;
                         write_context(&mut line, n, ctx);
-                        seg.contexts.push((Arc::clone(ctx), n));
+                        new_context = Some((Arc::clone(ctx), n));
                         n
                     }
                 };
@@ -449,6 +451,9 @@ impl Spool {
             // A partial line is skipped when read back; the next record starts on a fresh line.
             let _ = seg.log.write_all(b"\n");
             return Err(io_err("cannot write", &seg_path(&self.dir, no, "log"), e));
+        }
+        if let Some(c) = new_context {
+            seg.contexts.push(c);
         }
         seg.bytes += len;
         seg.outstanding += 1;
