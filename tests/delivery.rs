@@ -241,6 +241,26 @@ fn requests_arrive_byte_equal() {
         (n.accepted, n.delivered, n.failed, n.in_flight),
         (5, 5, 0, 0)
     );
+
+    // With batching: one POST carrying the three events, byte-equal to `batch_request`.
+    let mut cfg = config(&log);
+    cfg.batch = Some(batch(3, Duration::from_secs(600)));
+    let d = Dispatcher::new(cfg).unwrap();
+    for e in &events {
+        d.submit(Outgoing::BatchEvent {
+            ctx: Arc::clone(&c),
+            event: e.clone(),
+        })
+        .unwrap();
+    }
+    assert!(d.flush(Duration::from_secs(5)).completed);
+    let got = server.requests();
+    assert_eq!(got.len(), 6);
+    let b = batch_request(&c, &events);
+    let wire = b.wire_url();
+    assert_eq!(got[5].target, strip_base(&wire, &server));
+    has_headers(&got[5], &b);
+    assert_eq!(Some(got[5].body.as_str()), b.body.as_deref());
 }
 
 #[test]
