@@ -1,0 +1,673 @@
+//! The on-disk spool: every event the dispatcher accepts is appended here before `submit` returns, and
+//! acknowledged once its fate is settled, so a process killed mid-delivery loses nothing: the next
+//! dispatcher started on the same directory sends what was never acknowledged (at least once).
+//!
+//! Layout: segment files `seg-<n>.log` (one JSON record per line: event contexts, requests, batch
+//! events, each with a spool-wide increasing id) and beside each an append-only `seg-<n>.ack` (one id
+//! per line). A new segment starts when the current one passes its size; a segment whose records are
+//! all acknowledged is deleted (that is the compaction: nothing is rewritten in place). The total size
+//! is bounded: past it, new events are refused.
+//!
+//! Durability (see docs/RELIABILITY.md): a record is written with one `write(2)` before `submit`
+//! returns, so it survives the process being killed; it is `fdatasync`ed by the dispatcher thread
+//! before the event is first sent, so it survives a power loss from then on. Acknowledgements are not
+//! synced: losing one only causes a duplicate.
+//!
+//! This module owns the files and nothing else: it does not send, retry or decide.
+
+use super::dispatcher::Outgoing;
+use super::pyjson::write_json_string;
+use super::wire::{EventContext, EventRequest, HttpMethod};
+use crate::error::{Error, ErrorKind};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Where an accepted event lives in the spool; handed back to [`Spool::ack`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpoolTicket {
+    segment: u64,
+    id: u64,
+}
+
+/// An event found unacknowledged when the spool was opened.
+#[derive(Debug)]
+pub struct Recovered {
+    /// Its place in the spool.
+    pub ticket: SpoolTicket,
+    /// The event, as it was submitted (a request carries its encoded URL in `url`, with no `query`).
+    pub outgoing: Outgoing,
+}
+
+struct Segment {
+    log: File,
+    ack: Option<File>,
+    bytes: u64,
+    outstanding: u64,
+    dirty: bool,
+    /// Contexts written to this segment, by identity, with their number in it.
+    contexts: Vec<(Arc<EventContext>, u64)>,
+}
+
+struct State {
+    next_id: u64,
+    current_no: u64,
+    segments: BTreeMap<u64, Segment>,
+    total_bytes: u64,
+    line: String,
+}
+
+/// An open spool directory. Shared by the callers of `submit` (append) and the dispatcher thread
+/// (sync, ack); one lock, held for one `write(2)`.
+pub struct Spool {
+    dir: PathBuf,
+    max_bytes: u64,
+    segment_bytes: u64,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Spool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spool")
+            .field("dir", &self.dir)
+            .field("max_bytes", &self.max_bytes)
+            .finish()
+    }
+}
+
+fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::new(
+        ErrorKind::Internal,
+        format!("spool: {what} {}: {e}", path.display()),
+    )
+}
+
+fn seg_path(dir: &Path, no: u64, ext: &str) -> PathBuf {
+    dir.join(format!("seg-{no:012}.{ext}"))
+}
+
+/// A `&'static str` for a header or query-parameter name read back from disk. The names libvwo uses
+/// are known; others are leaked once each, at most 256 of them.
+fn intern(s: &str) -> Option<&'static str> {
+    const KNOWN: &[&str] = &[
+        "User-Agent",
+        "Content-Type",
+        "Authorization",
+        "X-Device-User-Agent",
+        "VWO-X-Forwarded-For",
+        "eb",
+        "ig",
+        "ss",
+        "cl",
+        "ll",
+        "tr",
+        "gt",
+        "pi",
+        "_l",
+    ];
+    if let Some(k) = KNOWN.iter().find(|k| **k == s) {
+        return Some(k);
+    }
+    static EXTRA: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let mut extra = EXTRA.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(k) = extra.iter().find(|k| **k == s) {
+        return Some(k);
+    }
+    if extra.len() >= 256 {
+        return None;
+    }
+    let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
+    extra.push(leaked);
+    Some(leaked)
+}
+
+fn write_pairs(out: &mut String, pairs: &[(&'static str, String)]) {
+    out.push('[');
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        write_json_string(out, k);
+        out.push(',');
+        write_json_string(out, v);
+        out.push(']');
+    }
+    out.push(']');
+}
+
+fn read_pairs(v: Option<&Value>) -> Vec<(&'static str, String)> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    let k = intern(p.get(0)?.as_str()?)?;
+                    Some((k, p.get(1)?.as_str()?.to_owned()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn write_context(out: &mut String, no: u64, ctx: &EventContext) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{{\"k\":\"c\",\"n\":{no},\"base\":");
+    write_json_string(out, &ctx.base_url);
+    out.push_str(",\"prefix\":");
+    match &ctx.collection_prefix {
+        Some(p) => write_json_string(out, p),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"acc\":");
+    out.push_str(&serde_json::to_string(&ctx.account_id).unwrap_or_else(|_| "null".into()));
+    out.push_str(",\"key\":");
+    write_json_string(out, &ctx.sdk_key);
+    out.push_str(",\"sdk\":");
+    write_json_string(out, &ctx.sdk_name);
+    out.push_str(",\"sdkv\":");
+    write_json_string(out, &ctx.sdk_version);
+    out.push_str(",\"us\":");
+    write_pairs(out, &ctx.usage_stats);
+    out.push_str("}\n");
+}
+
+fn read_context(v: &Value) -> Option<EventContext> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    Some(EventContext {
+        base_url: s("base")?,
+        collection_prefix: s("prefix"),
+        account_id: v.get("acc").cloned().unwrap_or(Value::Null),
+        sdk_key: s("key")?,
+        sdk_name: s("sdk")?,
+        sdk_version: s("sdkv")?,
+        usage_stats: read_pairs(v.get("us")),
+    })
+}
+
+fn write_request(out: &mut String, id: u64, req: &EventRequest) {
+    use std::fmt::Write as _;
+    let m = match req.method {
+        HttpMethod::Get => "GET",
+        HttpMethod::Post => "POST",
+    };
+    let _ = write!(out, "{{\"k\":\"r\",\"id\":{id},\"m\":\"{m}\",\"u\":");
+    write_json_string(out, &req.wire_url());
+    out.push_str(",\"h\":");
+    write_pairs(out, &req.headers);
+    out.push_str(",\"b\":");
+    match &req.body {
+        Some(b) => write_json_string(out, b),
+        None => out.push_str("null"),
+    }
+    out.push_str("}\n");
+}
+
+fn read_request(v: &Value) -> Option<EventRequest> {
+    Some(EventRequest {
+        method: match v.get("m")?.as_str()? {
+            "GET" => HttpMethod::Get,
+            _ => HttpMethod::Post,
+        },
+        url: v.get("u")?.as_str()?.to_owned(),
+        query: Vec::new(),
+        headers: read_pairs(v.get("h")),
+        body: v.get("b").and_then(Value::as_str).map(str::to_owned),
+    })
+}
+
+impl Spool {
+    /// Opens (creating it if needed) the spool in `dir`, bounded to `max_bytes` on disk, and returns
+    /// the events never acknowledged, oldest first. Fully acknowledged segments are deleted.
+    pub fn open(dir: &Path, max_bytes: u64) -> Result<(Spool, Vec<Recovered>), Error> {
+        fs::create_dir_all(dir).map_err(|e| io_err("cannot create", dir, e))?;
+        let mut logs = Vec::new();
+        let mut acks = Vec::new();
+        for entry in fs::read_dir(dir).map_err(|e| io_err("cannot read", dir, e))? {
+            let Ok(entry) = entry else { continue };
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let Some(rest) = name.strip_prefix("seg-") else {
+                continue;
+            };
+            if let Some(no) = rest
+                .strip_suffix(".log")
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                logs.push(no);
+            } else if let Some(no) = rest
+                .strip_suffix(".ack")
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                acks.push(no);
+            }
+        }
+        logs.sort_unstable();
+        let mut max_id = 0u64;
+        let mut recovered = Vec::new();
+        let mut segments = BTreeMap::new();
+        let mut total_bytes = 0u64;
+        for &no in &logs {
+            let ack_path = seg_path(dir, no, "ack");
+            let mut acked = HashSet::new();
+            if let Ok(f) = File::open(&ack_path) {
+                for line in BufReader::new(f).lines().map_while(Result::ok) {
+                    if let Ok(id) = line.trim().parse::<u64>() {
+                        max_id = max_id.max(id);
+                        acked.insert(id);
+                    }
+                }
+            }
+            let log_path = seg_path(dir, no, "log");
+            let f = File::open(&log_path).map_err(|e| io_err("cannot open", &log_path, e))?;
+            let mut contexts: Vec<(u64, Arc<EventContext>)> = Vec::new();
+            let mut outstanding = 0u64;
+            for line in BufReader::new(f).lines().map_while(Result::ok) {
+                // A line cut by a crash, or not ours, is skipped: its event was never acknowledged
+                // to anyone as spooled (the write that carried it did not complete).
+                let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                let id = v.get("id").and_then(Value::as_u64).unwrap_or(0);
+                max_id = max_id.max(id);
+                let outgoing = match v.get("k").and_then(Value::as_str) {
+                    Some("c") => {
+                        if let (Some(n), Some(ctx)) =
+                            (v.get("n").and_then(Value::as_u64), read_context(&v))
+                        {
+                            contexts.push((n, Arc::new(ctx)));
+                        }
+                        continue;
+                    }
+                    _ if acked.contains(&id) => continue,
+                    Some("r") => read_request(&v).map(Outgoing::Request),
+                    Some("e") => {
+                        let n = v.get("c").and_then(Value::as_u64);
+                        let ctx = contexts
+                            .iter()
+                            .rev()
+                            .find(|(k, _)| Some(*k) == n)
+                            .map(|(_, c)| Arc::clone(c));
+                        match (ctx, v.get("e")) {
+                            (Some(ctx), Some(event)) => Some(Outgoing::BatchEvent {
+                                ctx,
+                                event: event.clone(),
+                            }),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                if let Some(outgoing) = outgoing {
+                    outstanding += 1;
+                    recovered.push(Recovered {
+                        ticket: SpoolTicket { segment: no, id },
+                        outgoing,
+                    });
+                }
+            }
+            if outstanding == 0 {
+                let _ = fs::remove_file(&log_path);
+                let _ = fs::remove_file(&ack_path);
+                continue;
+            }
+            let bytes = fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
+            total_bytes += bytes;
+            let log = OpenOptions::new()
+                .append(true)
+                .open(&log_path)
+                .map_err(|e| io_err("cannot open", &log_path, e))?;
+            segments.insert(
+                no,
+                Segment {
+                    log,
+                    ack: None,
+                    bytes,
+                    outstanding,
+                    dirty: false,
+                    contexts: Vec::new(),
+                },
+            );
+        }
+        // Acknowledgement files whose log is gone (deleted just before a crash) mean nothing now.
+        for no in acks {
+            if !segments.contains_key(&no) {
+                let _ = fs::remove_file(seg_path(dir, no, "ack"));
+            }
+        }
+        let current_no = logs.last().map_or(1, |n| n + 1);
+        let seg = Self::new_segment(dir, current_no)?;
+        segments.insert(current_no, seg);
+        let segment_bytes = (max_bytes / 8).clamp(64 * 1024, 8 * 1024 * 1024);
+        Ok((
+            Spool {
+                dir: dir.to_owned(),
+                max_bytes,
+                segment_bytes,
+                state: Mutex::new(State {
+                    next_id: max_id + 1,
+                    current_no,
+                    segments,
+                    total_bytes,
+                    line: String::with_capacity(1024),
+                }),
+            },
+            recovered,
+        ))
+    }
+
+    fn new_segment(dir: &Path, no: u64) -> Result<Segment, Error> {
+        let path = seg_path(dir, no, "log");
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| io_err("cannot create", &path, e))?;
+        // The new file's name must survive a power loss too.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(Segment {
+            log,
+            ack: None,
+            bytes: 0,
+            outstanding: 0,
+            dirty: false,
+            contexts: Vec::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The spool directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Appends `outgoing` with one `write(2)` (not synced: see [`Spool::sync`]). Fails when the spool
+    /// would pass its size bound or the write fails; nothing is then recorded.
+    pub fn append(&self, outgoing: &Outgoing) -> Result<SpoolTicket, Error> {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let needs_rotation = st
+            .segments
+            .get(&st.current_no)
+            .map_or(true, |s| s.bytes >= self.segment_bytes);
+        if needs_rotation {
+            self.rotate(st)?;
+        }
+        let id = st.next_id;
+        let no = st.current_no;
+        let mut line = std::mem::take(&mut st.line);
+        line.clear();
+        let Some(seg) = st.segments.get_mut(&no) else {
+            return Err(Error::new(ErrorKind::Internal, "spool: no current segment"));
+        };
+        // A context record is remembered only once its line is on disk.
+        let mut new_context = None;
+        match outgoing {
+            Outgoing::Request(req) => write_request(&mut line, id, req),
+            Outgoing::BatchEvent { ctx, event } => {
+                let known = seg
+                    .contexts
+                    .iter()
+                    .find(|(c, _)| Arc::ptr_eq(c, ctx))
+                    .map(|(_, n)| *n);
+                let n = match known {
+                    Some(n) => n,
+                    None => {
+                        let n = seg.contexts.len() as u64;
+                        write_context(&mut line, n, ctx);
+                        new_context = Some((Arc::clone(ctx), n));
+                        n
+                    }
+                };
+                use std::fmt::Write as _;
+                let _ = write!(line, "{{\"k\":\"e\",\"id\":{id},\"c\":{n},\"e\":");
+                line.push_str(&serde_json::to_string(event).unwrap_or_else(|_| "null".into()));
+                line.push_str("}\n");
+            }
+        }
+        let len = line.len() as u64;
+        if st.total_bytes + len > self.max_bytes {
+            st.line = line;
+            return Err(Error::new(
+                ErrorKind::Internal,
+                format!(
+                    "spool {} is full ({} of {} bytes)",
+                    self.dir.display(),
+                    st.total_bytes,
+                    self.max_bytes
+                ),
+            ));
+        }
+        let result = seg.log.write_all(line.as_bytes());
+        st.line = line;
+        if let Err(e) = result {
+            // A partial line is skipped when read back; the next record starts on a fresh line.
+            let _ = seg.log.write_all(b"\n");
+            return Err(io_err("cannot write", &seg_path(&self.dir, no, "log"), e));
+        }
+        if let Some(c) = new_context {
+            seg.contexts.push(c);
+        }
+        seg.bytes += len;
+        seg.outstanding += 1;
+        seg.dirty = true;
+        st.total_bytes += len;
+        st.next_id += 1;
+        Ok(SpoolTicket { segment: no, id })
+    }
+
+    /// Starts a new current segment; the old one is deleted if nothing in it is outstanding.
+    fn rotate(&self, st: &mut State) -> Result<(), Error> {
+        let old = st.current_no;
+        let no = old + 1;
+        let seg = Self::new_segment(&self.dir, no)?;
+        st.segments.insert(no, seg);
+        st.current_no = no;
+        if st.segments.get(&old).is_some_and(|s| s.outstanding == 0) {
+            self.delete(st, old);
+        }
+        Ok(())
+    }
+
+    fn delete(&self, st: &mut State, no: u64) {
+        if let Some(seg) = st.segments.remove(&no) {
+            st.total_bytes = st.total_bytes.saturating_sub(seg.bytes);
+            // The log goes first: an orphan ack file is harmless, an orphan log would be resent.
+            let _ = fs::remove_file(seg_path(&self.dir, no, "log"));
+            let _ = fs::remove_file(seg_path(&self.dir, no, "ack"));
+        }
+    }
+
+    /// `fdatasync`s every segment written since the last sync. Called by the dispatcher thread before
+    /// it sends what it has just taken from the queue.
+    pub fn sync(&self) -> Result<(), Error> {
+        // The files are synced outside the lock so that `submit` never waits for a disk flush.
+        let files: Vec<(u64, File)> = {
+            let mut st = self.lock();
+            st.segments
+                .iter_mut()
+                .filter(|(_, s)| s.dirty)
+                .filter_map(|(no, s)| {
+                    s.dirty = false;
+                    s.log.try_clone().ok().map(|f| (*no, f))
+                })
+                .collect()
+        };
+        for (no, f) in files {
+            f.sync_data()
+                .map_err(|e| io_err("cannot sync", &seg_path(&self.dir, no, "log"), e))?;
+        }
+        Ok(())
+    }
+
+    /// Marks events as settled (delivered, or failed for good). Segments left with nothing outstanding
+    /// are deleted, the current one too once it has grown past a quarter of its size.
+    pub fn ack(&self, tickets: &[SpoolTicket]) {
+        if tickets.is_empty() {
+            return;
+        }
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let mut text = String::with_capacity(tickets.len() * 8);
+        let mut i = 0;
+        while i < tickets.len() {
+            let no = tickets[i].segment;
+            text.clear();
+            let mut n = 0u64;
+            while i < tickets.len() && tickets[i].segment == no {
+                text.push_str(&tickets[i].id.to_string());
+                text.push('\n');
+                n += 1;
+                i += 1;
+            }
+            let Some(seg) = st.segments.get_mut(&no) else {
+                continue;
+            };
+            seg.outstanding = seg.outstanding.saturating_sub(n);
+            let done = seg.outstanding == 0;
+            if done && (no != st.current_no || seg.bytes >= self.segment_bytes / 4) {
+                if no == st.current_no {
+                    if self.rotate(st).is_err() {
+                        continue;
+                    }
+                } else {
+                    self.delete(st, no);
+                }
+                continue;
+            }
+            if seg.ack.is_none() {
+                seg.ack = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(seg_path(&self.dir, no, "ack"))
+                    .ok();
+            }
+            if let Some(f) = seg.ack.as_mut() {
+                let _ = f.write_all(text.as_bytes());
+            }
+        }
+    }
+
+    /// Bytes on disk, all segments.
+    pub fn bytes(&self) -> u64 {
+        self.lock().total_bytes
+    }
+
+    /// Deletes every segment with nothing outstanding (called when the dispatcher closes).
+    pub fn compact(&self) {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let done: Vec<u64> = st
+            .segments
+            .iter()
+            .filter(|(_, s)| s.outstanding == 0)
+            .map(|(no, _)| *no)
+            .collect();
+        for no in done {
+            self.delete(st, no);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::DEFAULT_BASE_URL;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("vwo-spool-unit-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    fn ctx() -> Arc<EventContext> {
+        Arc::new(EventContext {
+            base_url: DEFAULT_BASE_URL.into(),
+            collection_prefix: Some("eu01".into()),
+            account_id: serde_json::json!(123456),
+            sdk_key: "k".into(),
+            sdk_name: "libvwo".into(),
+            sdk_version: "0.1.0".into(),
+            usage_stats: vec![("ss", "1".into()), ("_l", "1".into())],
+        })
+    }
+
+    #[test]
+    fn round_trip_ack_and_compaction() {
+        let dir = tmp("rt");
+        let req = EventRequest {
+            method: HttpMethod::Get,
+            url: "http://h/server-side/track-user".into(),
+            query: vec![("a", "1 2".into())],
+            headers: vec![("User-Agent", "libvwo".into())],
+            body: None,
+        };
+        let c = ctx();
+        {
+            let (s, rec) = Spool::open(&dir, 1 << 20).unwrap();
+            assert!(rec.is_empty());
+            let t1 = s.append(&Outgoing::Request(req.clone())).unwrap();
+            let _t2 = s
+                .append(&Outgoing::BatchEvent {
+                    ctx: Arc::clone(&c),
+                    event: serde_json::json!({"u": "U", "eT": 1}),
+                })
+                .unwrap();
+            s.sync().unwrap();
+            s.ack(&[t1]);
+        }
+        let (s, rec) = Spool::open(&dir, 1 << 20).unwrap();
+        assert_eq!(rec.len(), 1);
+        match &rec[0].outgoing {
+            Outgoing::BatchEvent { ctx, event } => {
+                assert_eq!(ctx.collection_prefix.as_deref(), Some("eu01"));
+                assert_eq!(ctx.usage_stats, c.usage_stats);
+                assert_eq!(event["u"], "U");
+            }
+            Outgoing::Request(_) => panic!("expected the batch event"),
+        }
+        s.ack(&[rec[0].ticket]);
+        drop(s);
+        let (s, rec) = Spool::open(&dir, 1 << 20).unwrap();
+        assert!(rec.is_empty());
+        let t = s.append(&Outgoing::Request(req.clone())).unwrap();
+        drop(s);
+        let (_s, rec) = Spool::open(&dir, 1 << 20).unwrap();
+        assert_eq!(rec.len(), 1);
+        assert!(rec[0].ticket.id > t.id || rec[0].ticket == t);
+        match &rec[0].outgoing {
+            Outgoing::Request(r) => assert_eq!(r.wire_url(), req.wire_url()),
+            Outgoing::BatchEvent { .. } => panic!("expected the request"),
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn bounded() {
+        let dir = tmp("bound");
+        let (s, _) = Spool::open(&dir, 4096).unwrap();
+        let req = Outgoing::Request(EventRequest {
+            method: HttpMethod::Post,
+            url: "http://h/x".into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: Some("x".repeat(500)),
+        });
+        let mut ok = 0;
+        for _ in 0..20 {
+            if s.append(&req).is_ok() {
+                ok += 1;
+            }
+        }
+        assert!((5..10).contains(&ok), "{ok}");
+        assert!(s.bytes() <= 4096);
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,984 @@
+//! Delivery over real HTTP to a collector on 127.0.0.1 (tests/common): wire bytes, retries, 413 splits,
+//! timeouts, an outage, the queue bound, flush and close limits, development mode, the settings fetch,
+//! the spool across a killed process, and fork.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Recorded, Reply, TestServer};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use vwo::events::{
+    arch_goal, batch_request, batch_track_user, fetch_settings, track_user, BatchConfig,
+    Dispatcher, DispatcherConfig, EventContext, EventRequest, FullPolicy, HttpTransport, Outgoing,
+    Stamp, Transport, TransportConfig, Visitor,
+};
+use vwo::{Id, LogLevel, Logger};
+
+const STAMP: Stamp = Stamp {
+    random: 0.6584033606686923,
+    unix_ms: 1_795_878_138_000,
+};
+
+#[derive(Default)]
+struct CaptureLogger(Mutex<Vec<(LogLevel, String)>>);
+
+impl Logger for CaptureLogger {
+    fn log(&self, level: LogLevel, message: &str) {
+        self.0.lock().unwrap().push((level, message.to_owned()));
+    }
+}
+
+impl CaptureLogger {
+    fn contains(&self, level: LogLevel, text: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(l, m)| *l == level && m.contains(text))
+    }
+}
+
+fn ctx(base: &str) -> Arc<EventContext> {
+    Arc::new(EventContext {
+        base_url: base.to_owned(),
+        collection_prefix: None,
+        account_id: json!(123456),
+        sdk_key: "abcdef0123456789abcdef0123456789".into(),
+        sdk_name: "libvwo".into(),
+        sdk_version: "0.1.0".into(),
+        usage_stats: vec![("ss", "1".into()), ("_l", "1".into())],
+    })
+}
+
+fn uuid(i: usize) -> String {
+    format!("EVT{i:06}")
+}
+
+/// A legacy impression GET whose visitor id carries the marker `EVT<i>`.
+fn req(c: &EventContext, i: usize) -> EventRequest {
+    let u = uuid(i);
+    let v = Visitor {
+        uuid: &u,
+        user_agent: None,
+        user_ip: None,
+    };
+    track_user(c, &v, &Id::Int(10), &Id::Int(2), STAMP)
+}
+
+/// A queued impression carrying the marker `EVT<i>`.
+fn bev(i: usize) -> Value {
+    let u = uuid(i);
+    let v = Visitor {
+        uuid: &u,
+        user_agent: None,
+        user_ip: None,
+    };
+    batch_track_user(&v, &Id::Int(10), &Id::Int(2), STAMP)
+}
+
+/// The markers in a recorded request (query and body).
+fn markers(r: &Recorded) -> Vec<usize> {
+    let mut out = Vec::new();
+    for text in [&r.target, &r.body] {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while let Some(p) = text[i..].find("EVT") {
+            let s = i + p + 3;
+            if s + 6 <= b.len() && b[s..s + 6].iter().all(u8::is_ascii_digit) {
+                out.push(text[s..s + 6].parse().unwrap());
+            }
+            i = s;
+        }
+    }
+    out
+}
+
+/// How many times each marker arrived, over all recorded requests (answered or not).
+fn arrivals(server: &TestServer) -> BTreeMap<usize, usize> {
+    let mut m = BTreeMap::new();
+    for r in server.requests() {
+        for k in markers(&r) {
+            *m.entry(k).or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+fn http(timeout_ms: u64) -> Arc<dyn Transport> {
+    Arc::new(
+        HttpTransport::new(TransportConfig {
+            connect_timeout: Duration::from_millis(500),
+            timeout: Duration::from_millis(timeout_ms),
+            proxy: None,
+            use_env_proxy: false,
+        })
+        .unwrap(),
+    )
+}
+
+fn config(logger: &Arc<CaptureLogger>) -> DispatcherConfig {
+    let mut c = DispatcherConfig::new(http(2000));
+    c.backoff_base = Duration::from_millis(10);
+    c.backoff_cap = Duration::from_millis(200);
+    c.max_retry_time = Duration::from_secs(10);
+    c.close_timeout = Duration::from_secs(2);
+    c.logger = Arc::clone(logger) as Arc<dyn Logger>;
+    c.log_level = LogLevel::Debug;
+    c
+}
+
+fn batch(n: usize, interval: Duration) -> BatchConfig {
+    BatchConfig {
+        events_per_request: n,
+        request_time_interval: interval,
+        flush_callback: None,
+    }
+}
+
+type Calls = Arc<Mutex<Vec<(Option<String>, Vec<Value>)>>>;
+
+fn recording_callback() -> (Calls, vwo::client::FlushCallback) {
+    let calls: Calls = Arc::default();
+    let c2 = Arc::clone(&calls);
+    let cb: vwo::client::FlushCallback = Arc::new(move |e, evs| {
+        c2.lock()
+            .unwrap()
+            .push((e.map(|e| e.to_string()), evs.to_vec()));
+    });
+    (calls, cb)
+}
+
+fn strip_base<'a>(url: &'a str, server: &TestServer) -> &'a str {
+    url.strip_prefix(&server.base_url()).unwrap()
+}
+
+/// Every header of `req` arrived; non-ASCII bytes percent-encoded (the transport's one rewrite).
+fn has_headers(r: &Recorded, req: &EventRequest) {
+    for (k, v) in &req.headers {
+        let safe = v.replace('ü', "%C3%BC");
+        assert_eq!(r.header(k), Some(safe.as_str()), "header {k} of {r:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Wire bytes
+
+#[test]
+fn requests_arrive_byte_equal() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let d = Dispatcher::new(config(&log)).unwrap();
+    let c = ctx(&server.base_url());
+
+    // Legacy GET with visitor headers.
+    let u = vwo::events::visitor_uuid("123456", "Ashley");
+    let v = Visitor {
+        uuid: &u,
+        user_agent: Some("Mozilla/5.0 (X11; ü)"),
+        user_ip: Some("10.0.0.1"),
+    };
+    let get = track_user(&c, &v, &Id::Int(10), &Id::Int(2), STAMP);
+    // Event-architecture POST.
+    let mut ep = serde_json::Map::new();
+    ep.insert("x".into(), json!("y é"));
+    let post = arch_goal(
+        &c,
+        &v,
+        "CUSTOM",
+        &[(Id::Int(10), Id::Int(201))],
+        &[],
+        Some(&ep),
+        STAMP,
+    );
+    d.submit(Outgoing::Request(get.clone())).unwrap();
+    d.submit(Outgoing::Request(post.clone())).unwrap();
+    // Batch POST.
+    let events: Vec<Value> = (0..3).map(bev).collect();
+    for e in &events {
+        d.submit(Outgoing::BatchEvent {
+            ctx: Arc::clone(&c),
+            event: e.clone(),
+        })
+        .unwrap();
+    }
+    let rep = d.flush(Duration::from_secs(5));
+    assert!(rep.completed, "{rep:?}");
+    let got = server.requests();
+    assert_eq!(got.len(), 5, "{got:?}");
+
+    assert_eq!(got[0].method, "GET");
+    let wire = get.wire_url();
+    assert_eq!(got[0].target, strip_base(&wire, &server));
+    has_headers(&got[0], &get);
+    assert_eq!(got[0].body, "");
+
+    assert_eq!(got[1].method, "POST");
+    let wire = post.wire_url();
+    assert_eq!(got[1].target, strip_base(&wire, &server));
+    has_headers(&got[1], &post);
+    assert_eq!(Some(got[1].body.as_str()), post.body.as_deref());
+
+    // Without batching configured, each batch event is a batch of one.
+    for (i, e) in events.iter().enumerate() {
+        let b = batch_request(&c, std::slice::from_ref(e));
+        let r = &got[2 + i];
+        assert_eq!(r.method, "POST");
+        let wire = b.wire_url();
+        assert_eq!(r.target, strip_base(&wire, &server));
+        has_headers(r, &b);
+        assert_eq!(Some(r.body.as_str()), b.body.as_deref());
+    }
+    assert!(got[2]
+        .target
+        .starts_with("/server-side/batch-events?a=123456&sdk=libvwo&sdk-v=0.1.0&env="));
+
+    let n = d.counters();
+    assert_eq!(
+        (n.accepted, n.delivered, n.failed, n.in_flight),
+        (5, 5, 0, 0)
+    );
+
+    // With batching: one POST carrying the three events, byte-equal to `batch_request`.
+    let mut cfg = config(&log);
+    cfg.batch = Some(batch(3, Duration::from_secs(600)));
+    let d = Dispatcher::new(cfg).unwrap();
+    for e in &events {
+        d.submit(Outgoing::BatchEvent {
+            ctx: Arc::clone(&c),
+            event: e.clone(),
+        })
+        .unwrap();
+    }
+    assert!(d.flush(Duration::from_secs(5)).completed);
+    let got = server.requests();
+    assert_eq!(got.len(), 6);
+    let b = batch_request(&c, &events);
+    let wire = b.wire_url();
+    assert_eq!(got[5].target, strip_base(&wire, &server));
+    has_headers(&got[5], &b);
+    assert_eq!(Some(got[5].body.as_str()), b.body.as_deref());
+}
+
+#[test]
+fn requests_keep_their_order() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let d = Dispatcher::new(config(&log)).unwrap();
+    let c = ctx(&server.base_url());
+    server.script([Reply::Status(503)]);
+    for i in 0..50 {
+        d.submit(Outgoing::Request(req(&c, i))).unwrap();
+    }
+    assert!(d.flush(Duration::from_secs(10)).completed);
+    let order: Vec<usize> = server
+        .requests()
+        .iter()
+        .filter(|r| r.status == 200)
+        .flat_map(markers)
+        .collect();
+    assert_eq!(order, (0..50).collect::<Vec<_>>());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Faults
+
+#[test]
+fn server_errors_are_retried_until_delivered() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let d = Dispatcher::new(config(&log)).unwrap();
+    let c = ctx(&server.base_url());
+    server.script([Reply::Status(500), Reply::Status(502), Reply::Status(503)]);
+    for i in 0..10 {
+        d.submit(Outgoing::Request(req(&c, i))).unwrap();
+    }
+    assert!(d.flush(Duration::from_secs(10)).completed);
+    let a = arrivals(&server);
+    assert_eq!(a.len(), 10);
+    assert_eq!(a[&0], 4, "3 failures then success");
+    let n = d.counters();
+    assert_eq!((n.delivered, n.retried, n.failed), (10, 3, 0));
+    assert!(log.contains(LogLevel::Warning, "HTTP status 500"));
+}
+
+#[test]
+fn too_many_requests_honours_retry_after() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let d = Dispatcher::new(config(&log)).unwrap();
+    let c = ctx(&server.base_url());
+    server.script([Reply::RetryAfter(429, 1)]);
+    d.submit(Outgoing::Request(req(&c, 1))).unwrap();
+    assert!(d.flush(Duration::from_secs(10)).completed);
+    let got = server.requests();
+    assert_eq!(got.len(), 2);
+    let gap = got[1].at - got[0].at;
+    assert!(gap >= Duration::from_millis(950), "{gap:?}");
+    assert!(gap < Duration::from_secs(3), "{gap:?}");
+    assert_eq!(d.counters().delivered, 1);
+}
+
+#[test]
+fn payload_too_large_splits_the_batch() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let (calls, cb) = recording_callback();
+    let mut cfg = config(&log);
+    cfg.batch = Some(BatchConfig {
+        flush_callback: Some(cb),
+        ..batch(8, Duration::from_secs(600))
+    });
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    // The whole batch and then its first half are too large; quarters pass.
+    server.script([Reply::Status(413), Reply::Status(413)]);
+    for i in 0..8 {
+        d.submit(Outgoing::BatchEvent {
+            ctx: Arc::clone(&c),
+            event: bev(i),
+        })
+        .unwrap();
+    }
+    assert!(d.flush(Duration::from_secs(10)).completed);
+    let sizes: Vec<usize> = server.requests().iter().map(|r| markers(r).len()).collect();
+    assert_eq!(sizes, [8, 4, 2, 2, 4]);
+    let a = arrivals(&server);
+    assert!(a.values().all(|&k| k >= 1) && a.len() == 8);
+    let calls = calls.lock().unwrap();
+    assert_eq!(calls.len(), 3);
+    assert!(calls.iter().all(|(e, _)| e.is_none()));
+    assert_eq!(calls.iter().map(|(_, v)| v.len()).sum::<usize>(), 8);
+    let n = d.counters();
+    assert_eq!((n.delivered, n.failed, n.retried), (8, 0, 0));
+}
+
+#[test]
+fn client_errors_fail_at_once_and_are_reported() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let (calls, cb) = recording_callback();
+    let mut cfg = config(&log);
+    cfg.batch = Some(BatchConfig {
+        flush_callback: Some(cb),
+        ..batch(2, Duration::from_secs(600))
+    });
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    server.script([Reply::Status(400)]);
+    for i in 0..4 {
+        d.submit(Outgoing::BatchEvent {
+            ctx: Arc::clone(&c),
+            event: bev(i),
+        })
+        .unwrap();
+    }
+    assert!(d.flush(Duration::from_secs(5)).completed);
+    assert_eq!(server.requests().len(), 2, "no retry of a 400");
+    let calls = calls.lock().unwrap();
+    assert_eq!(calls.len(), 2);
+    assert!(calls[0].0.as_deref().unwrap_or("").contains("400"));
+    assert_eq!(calls[0].1, vec![bev(0), bev(1)]);
+    assert_eq!(calls[1].0, None);
+    let n = d.counters();
+    assert_eq!(
+        (n.delivered, n.failed, n.retried, n.in_flight),
+        (2, 2, 0, 0)
+    );
+    assert!(log.contains(LogLevel::Error, "HTTP status 400"));
+}
+
+#[test]
+fn slow_responses_time_out_and_are_retried() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    cfg.transport = http(300);
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    server.script([Reply::Delay(Duration::from_millis(1200))]);
+    let t = Instant::now();
+    d.submit(Outgoing::Request(req(&c, 7))).unwrap();
+    d.submit(Outgoing::Request(req(&c, 8))).unwrap();
+    assert!(
+        t.elapsed() < Duration::from_millis(50),
+        "submit never waits"
+    );
+    assert!(d.flush(Duration::from_secs(10)).completed);
+    let a = arrivals(&server);
+    // The slow answer came too late: the event was sent again (a duplicate the server saw twice).
+    assert_eq!(a[&7], 2);
+    assert_eq!(a[&8], 1);
+    let n = d.counters();
+    assert_eq!((n.delivered, n.retried, n.failed), (2, 1, 0));
+    assert!(log.contains(LogLevel::Warning, "timed out"));
+}
+
+#[test]
+fn closed_connections_are_retried() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let d = Dispatcher::new(config(&log)).unwrap();
+    let c = ctx(&server.base_url());
+    server.script([Reply::Close, Reply::Close]);
+    for i in 0..3 {
+        d.submit(Outgoing::Request(req(&c, i))).unwrap();
+    }
+    assert!(d.flush(Duration::from_secs(10)).completed);
+    let ok: Vec<usize> = server
+        .requests()
+        .iter()
+        .filter(|r| r.status == 200)
+        .flat_map(markers)
+        .collect();
+    assert_eq!(ok, [0, 1, 2]);
+    assert_eq!(d.counters().delivered, 3);
+}
+
+#[test]
+fn an_outage_loses_nothing() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    cfg.max_attempts = 50;
+    cfg.batch = Some(batch(10, Duration::from_millis(50)));
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    server.stop();
+    let t = Instant::now();
+    for i in 0..100 {
+        d.submit(Outgoing::BatchEvent {
+            ctx: Arc::clone(&c),
+            event: bev(i),
+        })
+        .unwrap();
+        if i % 2 == 0 {
+            d.submit(Outgoing::Request(req(&c, 1000 + i))).unwrap();
+        }
+    }
+    assert!(
+        t.elapsed() < Duration::from_millis(200),
+        "submit never waits on the network"
+    );
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(d.counters().retried > 0);
+    server.restart();
+    let rep = d.flush(Duration::from_secs(15));
+    assert!(rep.completed, "{rep:?}");
+    let a = arrivals(&server);
+    for i in 0..100 {
+        assert!(a.get(&i).is_some_and(|&k| k >= 1), "event {i} lost");
+        if i % 2 == 0 {
+            assert!(a.contains_key(&(1000 + i)), "request {i} lost");
+        }
+    }
+    let n = d.counters();
+    assert_eq!(
+        (n.accepted, n.delivered, n.failed, n.dropped),
+        (150, 150, 0, 0)
+    );
+}
+
+#[test]
+fn exhausted_retries_fail_and_are_counted() {
+    let log = Arc::new(CaptureLogger::default());
+    let (calls, cb) = recording_callback();
+    let mut cfg = config(&log);
+    cfg.max_attempts = 3;
+    cfg.batch = Some(BatchConfig {
+        flush_callback: Some(cb),
+        ..batch(5, Duration::from_secs(600))
+    });
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&format!("http://127.0.0.1:{}", TestServer::dead_port()));
+    for i in 0..5 {
+        d.submit(Outgoing::BatchEvent {
+            ctx: Arc::clone(&c),
+            event: bev(i),
+        })
+        .unwrap();
+    }
+    assert!(d.flush(Duration::from_secs(5)).completed);
+    let n = d.counters();
+    assert_eq!(
+        (n.delivered, n.failed, n.retried, n.in_flight),
+        (0, 5, 10, 0)
+    );
+    let calls = calls.lock().unwrap();
+    assert_eq!(calls.len(), 1);
+    assert!(calls[0]
+        .0
+        .as_deref()
+        .unwrap_or("")
+        .contains("after 3 attempts"));
+    assert!(log.contains(LogLevel::Error, "connection failed"));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Bounds and limits
+
+#[test]
+fn the_queue_bound_holds_and_drops_are_counted() {
+    let server = TestServer::start();
+    server.set_default(Reply::Delay(Duration::from_millis(300)));
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    cfg.queue_capacity = 10;
+    cfg.when_full = FullPolicy::DropNewest;
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    let mut accepted = 0;
+    let mut worst = Duration::ZERO;
+    for i in 0..200 {
+        let t = Instant::now();
+        if d.submit(Outgoing::Request(req(&c, i))).is_ok() {
+            accepted += 1;
+        }
+        worst = worst.max(t.elapsed());
+    }
+    // At most the queue plus the one request the thread holds.
+    assert!((10..=11).contains(&accepted), "{accepted}");
+    assert!(worst < Duration::from_millis(20), "{worst:?}");
+    let n = d.counters();
+    assert_eq!(n.accepted, accepted as u64);
+    assert_eq!(n.dropped, 200 - accepted as u64);
+    assert!(log.contains(LogLevel::Error, "queue is full"));
+    drop(d);
+}
+
+#[test]
+fn a_full_queue_blocks_at_most_the_bound() {
+    let server = TestServer::start();
+    server.set_default(Reply::Delay(Duration::from_millis(500)));
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    cfg.queue_capacity = 2;
+    cfg.when_full = FullPolicy::Block(Duration::from_millis(80));
+    cfg.close_timeout = Duration::from_millis(100);
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    for i in 0..3 {
+        d.submit(Outgoing::Request(req(&c, i))).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let t = Instant::now();
+    let r = d.submit(Outgoing::Request(req(&c, 99)));
+    let waited = t.elapsed();
+    assert!(r.is_err());
+    assert!(
+        waited >= Duration::from_millis(75) && waited < Duration::from_millis(300),
+        "{waited:?}"
+    );
+    assert_eq!(d.counters().dropped, 1);
+}
+
+#[test]
+fn flush_and_close_respect_their_limits() {
+    let server = TestServer::start();
+    server.set_default(Reply::Delay(Duration::from_secs(2)));
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    cfg.transport = http(5000);
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    for i in 0..5 {
+        d.submit(Outgoing::Request(req(&c, i))).unwrap();
+    }
+    let t = Instant::now();
+    let rep = d.flush(Duration::from_millis(200));
+    let took = t.elapsed();
+    assert!(!rep.completed);
+    assert_eq!(rep.outstanding, 5);
+    assert!(
+        took >= Duration::from_millis(195) && took < Duration::from_millis(400),
+        "{took:?}"
+    );
+    let t = Instant::now();
+    let rep = d.close(Duration::from_millis(300));
+    let took = t.elapsed();
+    assert!(took < Duration::from_millis(500), "{took:?}");
+    assert!(!rep.flush.completed);
+    assert!(d.submit(Outgoing::Request(req(&c, 9))).is_err(), "closed");
+    // Dropping after close does not wait again.
+    let t = Instant::now();
+    drop(d);
+    assert!(t.elapsed() < Duration::from_millis(300));
+}
+
+#[test]
+fn drop_flushes_within_close_timeout() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    cfg.batch = Some(batch(100, Duration::from_secs(600)));
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    for i in 0..7 {
+        d.submit(Outgoing::BatchEvent {
+            ctx: Arc::clone(&c),
+            event: bev(i),
+        })
+        .unwrap();
+    }
+    assert!(server.requests().is_empty(), "a partial batch waits");
+    drop(d);
+    assert_eq!(arrivals(&server).len(), 7);
+}
+
+#[test]
+fn a_batch_is_sent_when_full_or_when_its_timer_fires() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    cfg.batch = Some(batch(4, Duration::from_millis(300)));
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    let t = Instant::now();
+    for i in 0..6 {
+        d.submit(Outgoing::BatchEvent {
+            ctx: Arc::clone(&c),
+            event: bev(i),
+        })
+        .unwrap();
+    }
+    assert!(server.wait_for(1, Duration::from_secs(2)));
+    assert_eq!(markers(&server.requests()[0]), [0, 1, 2, 3]);
+    assert!(server.wait_for(2, Duration::from_secs(2)));
+    let waited = server.requests()[1].at - t;
+    assert!(waited >= Duration::from_millis(290), "{waited:?}");
+    assert_eq!(markers(&server.requests()[1]), [4, 5]);
+    // A new settings context starts a new batch.
+    let c2 = Arc::new(EventContext {
+        sdk_key: "otherkey".into(),
+        ..(*c).clone()
+    });
+    d.submit(Outgoing::BatchEvent {
+        ctx: Arc::clone(&c),
+        event: bev(10),
+    })
+    .unwrap();
+    d.submit(Outgoing::BatchEvent {
+        ctx: c2,
+        event: bev(11),
+    })
+    .unwrap();
+    let rep = d.flush(Duration::from_secs(2));
+    let got = server.requests();
+    assert!(rep.completed);
+    assert_eq!(got.len(), 4);
+    assert!(got[2].target.contains("env=abcdef"));
+    assert!(got[3].target.contains("env=otherkey"));
+    assert_eq!(got[3].header("Authorization"), Some("otherkey"));
+}
+
+#[test]
+fn development_mode_sends_nothing_and_logs_what_it_would_send() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    cfg.development_mode = true;
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    let r = req(&c, 3);
+    d.submit(Outgoing::Request(r.clone())).unwrap();
+    assert!(d.flush(Duration::from_secs(2)).completed);
+    assert!(server.requests().is_empty());
+    assert_eq!(d.counters().delivered, 1);
+    assert!(log.contains(LogLevel::Debug, &r.wire_url()));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Settings fetch
+
+#[test]
+fn settings_fetch() {
+    let server = TestServer::start();
+    server.set_body("{\"accountId\": 123456}");
+    let t = http(2000);
+    let body = fetch_settings(
+        &*t,
+        &server.base_url(),
+        "123456",
+        "key 1",
+        false,
+        "libvwo",
+        "0.1.0",
+        0.25,
+    )
+    .unwrap();
+    assert_eq!(body, "{\"accountId\": 123456}");
+    let _ = fetch_settings(
+        &*t,
+        &server.base_url(),
+        "123456",
+        "k",
+        true,
+        "libvwo",
+        "0.1.0",
+        0.5,
+    )
+    .unwrap();
+    let got = server.requests();
+    assert_eq!(got[0].method, "GET");
+    assert_eq!(
+        got[0].target,
+        "/server-side/settings?a=123456&i=key+1&r=0.25&platform=server&api-version=1&sdk=libvwo&sdk-v=0.1.0"
+    );
+    assert!(got[1].target.starts_with("/server-side/pull?a=123456&i=k&"));
+
+    server.script([Reply::Status(404)]);
+    let e = fetch_settings(
+        &*t,
+        &server.base_url(),
+        "1",
+        "k",
+        false,
+        "libvwo",
+        "0.1.0",
+        0.5,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("HTTP status 404"), "{e}");
+
+    let before = server.requests().len();
+    assert!(fetch_settings(&*t, &server.base_url(), "", "k", false, "l", "v", 0.5).is_err());
+    assert!(fetch_settings(&*t, &server.base_url(), "1", "", false, "l", "v", 0.5).is_err());
+    assert_eq!(server.requests().len(), before, "no request for empty ids");
+
+    let dead = format!("http://127.0.0.1:{}", TestServer::dead_port());
+    let e = fetch_settings(&*t, &dead, "1", "k", false, "l", "v", 0.5).unwrap_err();
+    assert!(e.to_string().contains("connection failed"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Spool: a process killed mid-delivery loses nothing
+
+const CHILD_ENV: &str = "VWO_DELIVERY_TEST_CHILD";
+
+fn spool_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("vwo-delivery-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// Runs only inside the child process of `a_killed_process_loses_no_spooled_event`: it submits events
+/// to a dead server, says so, and waits to be killed mid-retry.
+#[test]
+fn child_process_entry() {
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let mut parts = spec.splitn(3, '|');
+    let (dir, port, n) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap().parse::<usize>().unwrap(),
+    );
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    cfg.spool_dir = Some(dir.into());
+    cfg.max_attempts = 1000;
+    cfg.max_retry_time = Duration::from_secs(600);
+    cfg.batch = Some(batch(10, Duration::from_millis(20)));
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&format!("http://127.0.0.1:{port}"));
+    for i in 0..n {
+        if i % 3 == 0 {
+            d.submit(Outgoing::Request(req(&c, i))).unwrap();
+        } else {
+            d.submit(Outgoing::BatchEvent {
+                ctx: Arc::clone(&c),
+                event: bev(i),
+            })
+            .unwrap();
+        }
+    }
+    println!("CHILD-READY {}", d.counters().spooled);
+    use std::io::Write;
+    std::io::stdout().flush().unwrap();
+    std::thread::sleep(Duration::from_secs(30));
+    panic!("the parent should have killed this process");
+}
+
+#[test]
+fn a_killed_process_loses_no_spooled_event() {
+    use std::io::BufRead;
+    let dir = spool_dir("kill");
+    let server = TestServer::start();
+    let port = server.port();
+    server.stop(); // down while the child runs
+    let n = 200;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_process_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, format!("{}|{port}|{n}", dir.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("CHILD-READY") {
+                let _ = tx.send(line);
+                return;
+            }
+        }
+    });
+    let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert!(line.ends_with(&format!(" {n}")), "{line}");
+    std::thread::sleep(Duration::from_millis(200)); // let it retry a few times
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+
+    server.restart();
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    cfg.spool_dir = Some(dir.clone());
+    cfg.batch = Some(batch(10, Duration::from_millis(20)));
+    let d = Dispatcher::new(cfg).unwrap();
+    assert_eq!(d.counters().recovered, n as u64);
+    let rep = d.flush(Duration::from_secs(10));
+    assert!(rep.completed, "{rep:?}");
+    let a = arrivals(&server);
+    for i in 0..n {
+        assert!(a.contains_key(&i), "event {i} lost");
+    }
+    // Recovered events are sent to the URL they were built for, byte for byte.
+    let c = ctx(&server.base_url());
+    let wire = req(&c, 0).wire_url();
+    assert!(server
+        .requests()
+        .iter()
+        .any(|r| r.target == strip_base(&wire, &server)));
+    assert_eq!(d.counters().delivered, n as u64);
+    d.close(Duration::from_secs(2));
+    // Everything acknowledged: a new start finds nothing to resend, and the files are gone.
+    let d = Dispatcher::new({
+        let mut cfg = config(&log);
+        cfg.spool_dir = Some(dir.clone());
+        cfg
+    })
+    .unwrap();
+    assert_eq!(d.counters().recovered, 0);
+    drop(d);
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert!(left.len() <= 1, "{left:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn failed_events_stay_in_the_spool_for_the_next_start() {
+    let dir = spool_dir("exhaust");
+    let log = Arc::new(CaptureLogger::default());
+    let server = TestServer::start();
+    server.set_default(Reply::Status(503));
+    let mut cfg = config(&log);
+    cfg.spool_dir = Some(dir.clone());
+    cfg.max_attempts = 2;
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    for i in 0..3 {
+        d.submit(Outgoing::Request(req(&c, i))).unwrap();
+    }
+    assert!(d.flush(Duration::from_secs(5)).completed);
+    assert_eq!(d.counters().failed, 3);
+    drop(d);
+    server.set_default(Reply::Ok);
+    let mut cfg = config(&log);
+    cfg.spool_dir = Some(dir.clone());
+    let d = Dispatcher::new(cfg).unwrap();
+    assert!(d.flush(Duration::from_secs(5)).completed);
+    let n = d.counters();
+    assert_eq!((n.recovered, n.delivered), (3, 3));
+    drop(d);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Fork: the child starts afresh and does not send what the parent queued
+
+const FORK_ENV: &str = "VWO_DELIVERY_TEST_FORK";
+
+/// Runs only in a child process of `a_forked_child_does_not_resend_the_parents_events` (so that the
+/// process that forks has few threads).
+#[test]
+fn fork_entry() {
+    let Ok(port) = std::env::var(FORK_ENV) else {
+        return;
+    };
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    cfg.transport = http(5000);
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&format!("http://127.0.0.1:{port}"));
+    // The server answers slowly: while the thread waits on event 0, events 1..4 stay queued.
+    for i in 0..5 {
+        d.submit(Outgoing::Request(req(&c, i))).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    // SAFETY: the child only runs the dispatcher (fresh thread, sockets) and then `_exit`s.
+    #[allow(unsafe_code)]
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let ok = (|| {
+            for i in 100..103 {
+                d.submit(Outgoing::Request(req(&c, i))).ok()?;
+            }
+            let rep = d.flush(Duration::from_secs(10));
+            (rep.completed && d.counters().accepted == 3 && d.counters().delivered == 3)
+                .then_some(())
+        })()
+        .is_some();
+        // SAFETY: leave without running the parent's destructors or the test harness.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::_exit(if ok { 0 } else { 3 })
+        };
+    }
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    #[allow(unsafe_code)]
+    let w = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(w, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child failed: {status}"
+    );
+    assert!(d.flush(Duration::from_secs(15)).completed);
+    assert_eq!(d.counters().delivered, 5);
+}
+
+#[test]
+fn a_forked_child_does_not_resend_the_parents_events() {
+    let server = TestServer::start();
+    server.script([Reply::Delay(Duration::from_millis(400))]);
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "fork_entry", "--nocapture", "--test-threads=1"])
+        .env(FORK_ENV, server.port().to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let a = arrivals(&server);
+    let expect: BTreeMap<usize, usize> = [0, 1, 2, 3, 4, 100, 101, 102]
+        .into_iter()
+        .map(|k| (k, 1))
+        .collect();
+    assert_eq!(a, expect, "each event exactly once");
+}
