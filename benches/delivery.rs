@@ -27,7 +27,7 @@ fn ctx(base: &str) -> Arc<EventContext> {
         base_url: base.to_owned(),
         collection_prefix: None,
         account_id: json!(123456),
-        sdk_key: "abcdef0123456789abcdef0123456789".into(),
+        sdk_key: Some("abcdef0123456789abcdef0123456789".into()),
         sdk_name: "libvwo".into(),
         sdk_version: "0.1.0".into(),
         usage_stats: vec![("ss", "1".into()), ("_l", "1".into())],

@@ -47,7 +47,7 @@ fn ctx(base: &str) -> Arc<EventContext> {
         base_url: base.to_owned(),
         collection_prefix: None,
         account_id: json!(123456),
-        sdk_key: "abcdef0123456789abcdef0123456789".into(),
+        sdk_key: Some("abcdef0123456789abcdef0123456789".into()),
         sdk_name: "libvwo".into(),
         sdk_version: "0.1.0".into(),
         usage_stats: vec![("ss", "1".into()), ("_l", "1".into())],
@@ -652,7 +652,7 @@ fn a_batch_is_sent_when_full_or_when_its_timer_fires() {
     assert_eq!(markers(&server.requests()[1]), [4, 5]);
     // A new settings context starts a new batch.
     let c2 = Arc::new(EventContext {
-        sdk_key: "otherkey".into(),
+        sdk_key: Some("otherkey".into()),
         ..(*c).clone()
     });
     d.submit(Outgoing::BatchEvent {

@@ -164,7 +164,10 @@ fn write_context(out: &mut String, no: u64, ctx: &EventContext) {
     out.push_str(",\"acc\":");
     out.push_str(&serde_json::to_string(&ctx.account_id).unwrap_or_else(|_| "null".into()));
     out.push_str(",\"key\":");
-    write_json_string(out, &ctx.sdk_key);
+    match &ctx.sdk_key {
+        Some(k) => write_json_string(out, k),
+        None => out.push_str("null"),
+    }
     out.push_str(",\"sdk\":");
     write_json_string(out, &ctx.sdk_name);
     out.push_str(",\"sdkv\":");
@@ -180,7 +183,7 @@ fn read_context(v: &Value) -> Option<EventContext> {
         base_url: s("base")?,
         collection_prefix: s("prefix"),
         account_id: v.get("acc").cloned().unwrap_or(Value::Null),
-        sdk_key: s("key")?,
+        sdk_key: s("key"),
         sdk_name: s("sdk")?,
         sdk_version: s("sdkv")?,
         usage_stats: read_pairs(v.get("us")),
