@@ -595,7 +595,7 @@ mod tests {
             base_url: DEFAULT_BASE_URL.into(),
             collection_prefix: Some("eu01".into()),
             account_id: serde_json::json!(123456),
-            sdk_key: "k".into(),
+            sdk_key: Some("k".into()),
             sdk_name: "libvwo".into(),
             sdk_version: "0.1.0".into(),
             usage_stats: vec![("ss", "1".into()), ("_l", "1".into())],
