@@ -33,10 +33,12 @@ pub mod settings;
 pub mod storage;
 
 pub use client::{
-    BatchEventsConfig, CallOptions, Client, EventSink, GoalTypeToTrack, IntegrationsHook,
-    LaunchOptions, TrackCampaigns, TrackResult,
+    get_settings_file, get_settings_file_with, BatchEventsConfig, CallOptions, Client,
+    DeliveryOptions, EventSink, GoalTypeToTrack, IntegrationsHook, LaunchOptions, TrackCampaigns,
+    TrackResult,
 };
 pub use error::{Error, ErrorKind};
+pub use events::{DeliveryCounters, FlushReport, FullPolicy};
 pub use log::{LogLevel, Logger};
 pub use settings::{Id, Settings};
 pub use storage::{MemoryUserStorage, UserStorage, UserStorageRecord};

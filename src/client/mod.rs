@@ -3,24 +3,41 @@
 //! event sink. It owns an atomically swappable settings snapshot: decisions read an immutable snapshot
 //! and never wait for a settings refresh.
 
+macro_rules! log_at {
+    ($inner:expr, $level:expr, $($arg:tt)*) => {
+        if $level >= $inner.log_level {
+            $inner.logger.log($level, &format!($($arg)*));
+        }
+    };
+}
+
+mod delivery;
 mod options;
+mod refresh;
 mod variables;
 
+pub use delivery::DeliveryOptions;
 pub use options::{
     BatchEventsConfig, CallOptions, Clock, EventSink, FlushCallback, GoalTypeToTrack,
     IntegrationsHook, LaunchOptions, RandomSource, SystemClock, ThreadRandom,
 };
+pub use refresh::{get_settings_file, get_settings_file_with};
 
 use crate::decision::{self, Api, Decision, Reason};
-use crate::events::{self, EventContext, EventRequest, Stamp, Visitor};
+use crate::events::{
+    self, CloseReport, DeliveryCounters, EventContext, EventRequest, FlushReport, Stamp, Transport,
+    Visitor,
+};
 use crate::log::{LogLevel, Logger, StderrLogger};
 use crate::settings::{Campaign, CampaignType, GoalType, Id, Settings, Variation};
 use crate::storage::{UserStorage, UserStorageRecord, GOAL_SEPARATOR};
 use crate::Error;
 use arc_swap::ArcSwap;
+use delivery::Delivery;
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 /// The SDK name sent on the wire (`sdk`, `vwo_sdkName`).
 pub const SDK_NAME: &str = "libvwo";
@@ -46,7 +63,7 @@ pub type TrackResult = Vec<(String, bool)>;
 /// A settings snapshot and what is derived from it for events.
 struct Snapshot {
     settings: Settings,
-    events: EventContext,
+    events: Arc<EventContext>,
 }
 
 struct Inner {
@@ -57,9 +74,12 @@ struct Inner {
     development_mode: bool,
     goal_type_to_track: GoalTypeToTrack,
     should_track_returning_user: bool,
-    batch: Option<BatchQueue>,
+    batching: bool,
     integrations: Option<Arc<dyn IntegrationsHook>>,
-    sink: Arc<dyn EventSink>,
+    delivery: Delivery,
+    transport: OnceLock<Arc<dyn Transport>>,
+    delivery_options: DeliveryOptions,
+    polling: Mutex<Option<refresh::Poller>>,
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     sdk_name: String,
@@ -68,46 +88,10 @@ struct Inner {
     opted_out: AtomicBool,
 }
 
-struct BatchQueue {
-    config: BatchEventsConfig,
-    queue: Mutex<Vec<Value>>,
-}
-
 /// A VWO client. Cheap to clone (clones share everything); `Send + Sync`: call it from any thread.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
-}
-
-/// The default sink until the HTTP dispatcher is configured: logs each request at DEBUG.
-struct LogSink {
-    logger: Arc<dyn Logger>,
-    level: LogLevel,
-}
-
-impl EventSink for LogSink {
-    fn send(&self, request: &EventRequest) -> Result<(), Error> {
-        if self.level <= LogLevel::Debug {
-            let body = request.body.as_deref().unwrap_or("");
-            self.logger.log(
-                LogLevel::Debug,
-                &format!(
-                    "event (not sent: no transport configured): {:?} {} {body}",
-                    request.method,
-                    request.wire_url()
-                ),
-            );
-        }
-        Ok(())
-    }
-}
-
-macro_rules! log_at {
-    ($inner:expr, $level:expr, $($arg:tt)*) => {
-        if $level >= $inner.log_level {
-            $inner.logger.log($level, &format!($($arg)*));
-        }
-    };
 }
 
 static EMPTY_MAP: once_cell::sync::Lazy<Map<String, Value>> = once_cell::sync::Lazy::new(Map::new);
@@ -153,12 +137,22 @@ impl Client {
         let base_url = options
             .base_url
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        let sink: Arc<dyn EventSink> = match options.event_sink {
-            Some(s) => s,
-            None => Arc::new(LogSink {
-                logger: logger.clone(),
-                level: log_level,
-            }),
+        let delivery_options = options.delivery.clone();
+        let transport = OnceLock::new();
+        let delivery = match options.event_sink {
+            Some(sink) => Delivery::sink(sink, options.batch_events.as_ref()),
+            None => {
+                let t = delivery_options.transport()?;
+                let _ = transport.set(t.clone());
+                Delivery::dispatcher(
+                    &delivery_options,
+                    t,
+                    options.batch_events.as_ref(),
+                    logger.clone(),
+                    log_level,
+                    options.development_mode,
+                )?
+            }
         };
         let snapshot = snapshot_of(settings, &base_url, &sdk_name, &usage_stats);
         let inner = Inner {
@@ -169,12 +163,12 @@ impl Client {
             development_mode: options.development_mode,
             goal_type_to_track: options.goal_type_to_track.unwrap_or_default(),
             should_track_returning_user: options.should_track_returning_user,
-            batch: options.batch_events.map(|config| BatchQueue {
-                config,
-                queue: Mutex::new(Vec::new()),
-            }),
+            batching: options.batch_events.is_some(),
             integrations: options.integrations,
-            sink,
+            delivery,
+            transport,
+            delivery_options,
+            polling: Mutex::new(None),
             clock: options.clock.unwrap_or_else(|| Arc::new(SystemClock)),
             random: options.random.unwrap_or_else(|| Arc::new(ThreadRandom)),
             sdk_name,
@@ -188,9 +182,13 @@ impl Client {
             "SDK launched: {} campaigns",
             inner.snapshot.load().settings.campaigns.len()
         );
-        Ok(Client {
+        let client = Client {
             inner: Arc::new(inner),
-        })
+        };
+        if let Some(interval) = options.polling_interval {
+            client.start_polling(interval)?;
+        }
+        Ok(client)
     }
 
     /// Replaces the settings atomically. Decisions in flight finish on the old snapshot; an invalid
@@ -477,7 +475,7 @@ impl Client {
             return None;
         }
 
-        let arch = settings.is_event_arch_enabled && inner.batch.is_none();
+        let arch = settings.is_event_arch_enabled && !inner.batching;
         let mut result: TrackResult = Vec::with_capacity(selected.len());
         let mut metrics: Vec<(Id, Id)> = Vec::new();
         let mut revenue_props: Vec<(String, Value)> = Vec::new();
@@ -577,20 +575,43 @@ impl Client {
         self.inner.opted_out()
     }
 
-    /// `flush_events`: hands every queued batch event to the sink now. `false` when batching is off.
+    /// `flush_events`: sends every queued event now and waits until everything accepted before the call
+    /// is delivered or has definitively failed, or the flush timeout of [`DeliveryOptions`] passes (see
+    /// [`Client::flush`] for the report). Returns whether event batching is on, as vwo-python-sdk does.
     pub fn flush_events(&self) -> bool {
-        let inner = &*self.inner;
-        let Some(batch) = &inner.batch else {
-            return false;
-        };
-        let events = match batch.queue.lock() {
-            Ok(mut q) => std::mem::take(&mut *q),
-            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
-        };
-        if !events.is_empty() {
-            inner.send_batch(batch, &events);
+        if let Some(report) = self.inner.delivery.flush(None) {
+            if !report.completed {
+                log_at!(
+                    self.inner,
+                    LogLevel::Warning,
+                    "flush_events: {} events still undelivered after {:?}",
+                    report.outstanding,
+                    report.waited
+                );
+            }
         }
-        true
+        self.inner.batching
+    }
+
+    /// Sends every queued event and waits up to `timeout` for everything accepted before the call to be
+    /// delivered or definitively failed. `None` when events go to a host [`EventSink`] (queued batches
+    /// are handed to it).
+    pub fn flush(&self, timeout: Duration) -> Option<FlushReport> {
+        self.inner.delivery.flush(Some(timeout))
+    }
+
+    /// Stops settings polling, flushes with a bound of `timeout` and stops the event thread. API calls
+    /// keep deciding afterwards, but their events are refused (and counted as dropped). Dropping the
+    /// last clone of a client closes it with [`DeliveryOptions::close_timeout`].
+    pub fn close(&self, timeout: Duration) -> Option<CloseReport> {
+        self.stop_polling();
+        self.inner.delivery.close(timeout)
+    }
+
+    /// Delivery counters (accepted, delivered, retried, failed, dropped, spooled, in flight); `None` when
+    /// events go to a host [`EventSink`].
+    pub fn delivery_counters(&self) -> Option<DeliveryCounters> {
+        self.inner.delivery.counters()
     }
 }
 
@@ -876,53 +897,30 @@ impl Inner {
         }
     }
 
+    /// Whether API calls build events: always outside development mode; in development mode only when
+    /// libvwo's dispatcher will log them at DEBUG (a host sink gets nothing in development mode).
     fn sends_events(&self) -> bool {
         !self.development_mode
+            || (self.delivery.is_dispatcher() && self.log_level <= LogLevel::Debug)
     }
 
     fn deliver(&self, request: EventRequest) {
-        if let Err(e) = self.sink.send(&request) {
+        if let Err(e) = self.delivery.deliver(request) {
             log_at!(
                 self,
                 LogLevel::Error,
-                "event {} not accepted: {e}",
-                request.url
+                "event not accepted for delivery: {e}"
             );
         }
     }
 
-    fn enqueue(&self, batch: &BatchQueue, event: Value) {
-        let full = {
-            let mut q = match batch.queue.lock() {
-                Ok(q) => q,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            q.push(event);
-            if q.len() >= batch.config.events_per_request {
-                Some(std::mem::take(&mut *q))
-            } else {
-                None
-            }
-        };
-        if let Some(events) = full {
-            self.send_batch(batch, &events);
-        }
-    }
-
-    fn send_batch(&self, batch: &BatchQueue, events: &[Value]) {
-        let snapshot = self.snapshot.load();
-        let request = events::batch_request(&snapshot.events, events);
-        let outcome = self.sink.send(&request);
-        if let Err(e) = &outcome {
+    fn enqueue(&self, snapshot: &Snapshot, event: Value) {
+        if let Err(e) = self.delivery.enqueue(&snapshot.events, event) {
             log_at!(
                 self,
                 LogLevel::Error,
-                "batch of {} events not accepted: {e}",
-                events.len()
+                "batch event not accepted for delivery: {e}"
             );
-        }
-        if let Some(cb) = &batch.config.flush_callback {
-            cb(outcome.as_ref().err(), events);
         }
     }
 
@@ -944,9 +942,9 @@ impl Inner {
             user_ip: options.user_ip_address.as_deref(),
         };
         let stamp = self.stamp();
-        if let Some(batch) = &self.batch {
+        if self.batching {
             self.enqueue(
-                batch,
+                snapshot,
                 events::batch_track_user(&visitor, &campaign.id, &variation.id, stamp),
             );
         } else if snapshot.settings.is_event_arch_enabled {
@@ -1123,9 +1121,9 @@ impl Inner {
             None
         };
         let stamp = self.stamp();
-        if let Some(batch) = &self.batch {
+        if self.batching {
             self.enqueue(
-                batch,
+                snapshot,
                 events::batch_track_goal(
                     &visitor,
                     &campaign.id,
@@ -1166,9 +1164,9 @@ impl Inner {
             user_agent: None,
             user_ip: None,
         };
-        if let Some(batch) = &self.batch {
+        if self.batching {
             for (k, v) in dims {
-                self.enqueue(batch, events::batch_push(&visitor, k, v, self.stamp()));
+                self.enqueue(&snapshot, events::batch_push(&visitor, k, v, self.stamp()));
             }
         } else if snapshot.settings.is_event_arch_enabled {
             self.deliver(events::arch_push(
@@ -1201,7 +1199,10 @@ fn snapshot_of(
         sdk_version: SDK_VERSION.to_string(),
         usage_stats: usage_stats.to_vec(),
     };
-    Snapshot { settings, events }
+    Snapshot {
+        settings,
+        events: Arc::new(events),
+    }
 }
 
 /// Python truthiness of a JSON value.

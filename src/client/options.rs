@@ -221,8 +221,13 @@ pub struct LaunchOptions {
     pub integrations: Option<Arc<dyn IntegrationsHook>>,
     /// Appended to the SDK name on the wire (`libvwo-go`, `libvwo-python`): e.g. `"go"`.
     pub sdk_name_suffix: Option<String>,
-    /// Where events go (until the HTTP dispatcher exists, the default sink logs them at DEBUG).
+    /// A host sink to hand every event request to, instead of libvwo's dispatcher (which sends them to
+    /// VWO over HTTP from its own thread). With a sink, batches are built when full and on flush.
     pub event_sink: Option<Arc<dyn EventSink>>,
+    /// HTTP and delivery settings of libvwo's dispatcher and settings fetches.
+    pub delivery: super::DeliveryOptions,
+    /// Re-fetch the settings from VWO this often and swap them in when they changed (default: never).
+    pub polling_interval: Option<std::time::Duration>,
     /// Base URL of VWO's collector (default `https://dev.visualwebsiteoptimizer.com`).
     pub base_url: Option<String>,
     /// Clock for event timestamps.

@@ -1,0 +1,183 @@
+//! Settings from VWO: the first fetch (`get_settings_file`), the webhook pull
+//! (`get_and_update_settings_file`) and polling. A refresh swaps the settings snapshot only when the new
+//! file is valid; decisions never wait on any of it.
+
+use super::{Client, DeliveryOptions, Inner, DEFAULT_BASE_URL, SDK_NAME, SDK_VERSION};
+use crate::events::{fetch_settings, Transport};
+use crate::log::LogLevel;
+use crate::Error;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::thread;
+use std::time::Duration;
+
+/// Fetches the settings file of an account from VWO (`GET /server-side/settings`), with the default
+/// delivery options. The text is returned as VWO sent it; [`Client::launch`] validates it.
+pub fn get_settings_file(account_id: &str, sdk_key: &str) -> Result<String, Error> {
+    get_settings_file_with(
+        account_id,
+        sdk_key,
+        DEFAULT_BASE_URL,
+        &DeliveryOptions::default(),
+    )
+}
+
+/// [`get_settings_file`] through another base URL (a gateway, a test server) and transport settings.
+pub fn get_settings_file_with(
+    account_id: &str,
+    sdk_key: &str,
+    base_url: &str,
+    options: &DeliveryOptions,
+) -> Result<String, Error> {
+    let transport = options.transport()?;
+    fetch_settings(
+        transport.as_ref(),
+        base_url,
+        account_id,
+        sdk_key,
+        false,
+        SDK_NAME,
+        SDK_VERSION,
+        fastrand::f64(),
+    )
+}
+
+/// The polling thread's stop signal. The thread holds only a weak reference to the client.
+pub(super) struct Poller {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl Poller {
+    fn stop(&self) {
+        let (flag, wake) = &*self.stop;
+        if let Ok(mut stopped) = flag.lock() {
+            *stopped = true;
+        }
+        wake.notify_all();
+    }
+}
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Inner {
+    fn transport(&self) -> Result<Arc<dyn Transport>, Error> {
+        if let Some(t) = self.transport.get() {
+            return Ok(t.clone());
+        }
+        let t = self.delivery_options.transport()?;
+        Ok(self.transport.get_or_init(|| t).clone())
+    }
+
+    /// Fetches the current account's settings (`/server-side/pull` when `via_webhook`).
+    fn fetch(&self, via_webhook: bool) -> Result<String, Error> {
+        let (account_id, sdk_key) = {
+            let snapshot = self.snapshot.load();
+            (
+                snapshot.settings.account_id_text.clone(),
+                snapshot.settings.sdk_key.clone(),
+            )
+        };
+        let sdk_key = sdk_key.ok_or_else(|| {
+            Error::new(
+                crate::ErrorKind::InvalidSettings,
+                "the current settings have no sdkKey: cannot fetch their update",
+            )
+        })?;
+        let transport = self.transport()?;
+        fetch_settings(
+            transport.as_ref(),
+            &self.base_url,
+            &account_id,
+            &sdk_key,
+            via_webhook,
+            &self.sdk_name,
+            SDK_VERSION,
+            self.random.random(),
+        )
+    }
+}
+
+impl Client {
+    /// vwo-python-sdk's `get_and_update_settings_file`: fetches the account's settings
+    /// (`/server-side/pull` when `is_via_webhook`, as a webhook asks, else `/server-side/settings`) and
+    /// swaps them in when they are valid and differ from the current ones. Returns the settings text in
+    /// force afterwards; on a failed fetch or invalid settings the current settings stay and the error
+    /// says why.
+    pub fn get_and_update_settings_file(&self, is_via_webhook: bool) -> Result<String, Error> {
+        let inner = &*self.inner;
+        let text = inner.fetch(is_via_webhook).inspect_err(|e| {
+            log_at!(
+                inner,
+                LogLevel::Error,
+                "settings fetch failed, keeping the current settings: {e}"
+            );
+        })?;
+        if text == inner.snapshot.load().settings.source {
+            log_at!(inner, LogLevel::Info, "settings fetched: unchanged");
+            return Ok(text);
+        }
+        self.replace_settings(&text).inspect_err(|e| {
+            log_at!(
+                inner,
+                LogLevel::Error,
+                "fetched settings are invalid, keeping the current ones: {e}"
+            );
+        })?;
+        Ok(text)
+    }
+
+    pub(super) fn start_polling(&self, interval: Duration) -> Result<(), Error> {
+        if interval.is_zero() {
+            return Err(Error::options(
+                "polling_interval",
+                "must be greater than zero",
+            ));
+        }
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let signal = stop.clone();
+        thread::Builder::new()
+            .name("vwo-settings-poll".into())
+            .spawn(move || poll(weak, signal, interval))
+            .map_err(|e| {
+                Error::new(
+                    crate::ErrorKind::Internal,
+                    format!("cannot start the polling thread: {e}"),
+                )
+            })?;
+        if let Ok(mut slot) = self.inner.polling.lock() {
+            *slot = Some(Poller { stop });
+        }
+        Ok(())
+    }
+
+    pub(super) fn stop_polling(&self) {
+        if let Ok(mut slot) = self.inner.polling.lock() {
+            slot.take();
+        }
+    }
+}
+
+fn poll(client: Weak<Inner>, stop: Arc<(Mutex<bool>, Condvar)>, interval: Duration) {
+    let (flag, wake) = &*stop;
+    loop {
+        {
+            let Ok(stopped) = flag.lock() else { return };
+            let Ok((stopped, _)) = wake.wait_timeout_while(stopped, interval, |s| !*s) else {
+                return;
+            };
+            if *stopped {
+                return;
+            }
+        }
+        let Some(inner) = client.upgrade() else {
+            return;
+        };
+        let strong = Client { inner };
+        // Failures are logged by the call; the next round tries again.
+        let _ = strong.get_and_update_settings_file(false);
+    }
+}
