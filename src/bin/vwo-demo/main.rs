@@ -1,41 +1,77 @@
 //! `make demo`: launches libvwo on a bundled settings file (20 campaigns: A/B tests, feature tests,
 //! feature rollouts, a mutually exclusive group, segments and whitelisting), makes decisions for a few
-//! users with different profiles, converts goals, pushes a custom dimension, and prints each decision and
-//! every request libvwo would send to VWO. No VWO account is needed.
+//! users with different profiles, converts goals, pushes a custom dimension, and prints each decision.
+//! The events go over real HTTP to a local collector the demo starts on 127.0.0.1, which prints every
+//! request that arrives. No VWO account is needed.
 //!
 //! `vwo-demo [SETTINGS.json]` runs the same script on another settings file.
 
 use serde_json::{json, Map, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use vwo::events::EventRequest;
+use std::time::Duration;
 use vwo::{
-    BatchEventsConfig, CallOptions, Client, EventSink, LaunchOptions, MemoryUserStorage,
-    TrackCampaigns,
+    BatchEventsConfig, CallOptions, Client, LaunchOptions, MemoryUserStorage, TrackCampaigns,
 };
 
 const BUNDLED_SETTINGS: &str = include_str!("settings.json");
 
-/// Prints every request as it is handed over.
-struct PrintingSink {
-    count: Mutex<usize>,
+/// A minimal HTTP/1.1 collector on 127.0.0.1 standing in for VWO: prints each request and answers 200.
+fn start_collector(received: Arc<AtomicUsize>) -> std::io::Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let received = received.clone();
+            std::thread::spawn(move || serve(stream, &received));
+        }
+    });
+    Ok(port)
 }
 
-impl EventSink for PrintingSink {
-    fn send(&self, request: &EventRequest) -> Result<(), vwo::Error> {
-        let mut n = self
-            .count
-            .lock()
-            .map_err(|_| vwo::Error::new(vwo::ErrorKind::Internal, "lock"))?;
-        *n += 1;
-        println!(
-            "    event #{n}: {:?} {}",
-            request.method,
-            request.wire_url()
-        );
-        if let Some(body) = &request.body {
-            println!("              body {body}");
+fn serve(stream: TcpStream, received: &AtomicUsize) {
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
         }
-        Ok(())
+        let mut content_length = 0usize;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    content_length = value.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0u8; content_length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let n = received.fetch_add(1, Ordering::SeqCst) + 1;
+        println!("    collector <- #{n} {}", request_line.trim_end());
+        if !body.is_empty() {
+            println!("                 body {}", String::from_utf8_lossy(&body));
+        }
+        if writer
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            .is_err()
+        {
+            return;
+        }
     }
 }
 
@@ -58,14 +94,20 @@ fn main() {
         },
         None => BUNDLED_SETTINGS.to_string(),
     };
-    let sink = Arc::new(PrintingSink {
-        count: Mutex::new(0),
-    });
+    let received = Arc::new(AtomicUsize::new(0));
+    let port = match start_collector(received.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("vwo-demo: cannot start the local collector: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!("local collector listening on http://127.0.0.1:{port} (standing in for VWO)");
     let hook_calls = Arc::new(Mutex::new(0usize));
     let hook_counter = hook_calls.clone();
     let options = LaunchOptions {
         user_storage: Some(Arc::new(MemoryUserStorage::new())),
-        event_sink: Some(sink.clone()),
+        base_url: Some(format!("http://127.0.0.1:{port}")),
         batch_events: Some(BatchEventsConfig {
             events_per_request: 4,
             ..Default::default()
@@ -152,6 +194,15 @@ fn main() {
     }
     println!("\nflush_events() = {}", client.flush_events());
     let hooks = hook_calls.lock().map(|n| *n).unwrap_or(0);
-    let events = sink.count.lock().map(|n| *n).unwrap_or(0);
-    println!("{hooks} decisions reported to the integrations hook, {events} requests handed to the event sink");
+    println!(
+        "{hooks} decisions reported to the integrations hook; {} requests arrived at the collector",
+        received.load(Ordering::SeqCst)
+    );
+    if let Some(report) = client.close(Duration::from_secs(5)) {
+        let c = report.flush.counters;
+        println!(
+            "delivery: {} events accepted, {} delivered, {} retried, {} failed, {} dropped",
+            c.accepted, c.delivered, c.retried, c.failed, c.dropped
+        );
+    }
 }
