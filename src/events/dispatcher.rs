@@ -753,7 +753,12 @@ impl Worker {
                 }
             }
         }
-        let flushing = self.flush_wants_pending(&self.sh.lock());
+        // A flush sends a partial batch only when nothing it covers is still queued: otherwise the
+        // thread takes the rest of the queue first, so that batches fill as they would have.
+        let flushing = {
+            let q = self.sh.lock();
+            self.flush_wants_pending(&q) && q.items.front().is_none_or(|it| it.seq > q.flush_target)
+        };
         let due = self.batch_deadline().is_some_and(|d| Instant::now() >= d);
         if (flushing || due) && self.pending.is_some() && self.send_pending().is_err() {
             return Err(());
