@@ -483,7 +483,7 @@ fn multiset_minus(a: &[String], b: &[String]) -> Result<Vec<String>, Vec<String>
     }
     Ok(left
         .into_iter()
-        .flat_map(|(k, n)| std::iter::repeat(k.clone()).take(n))
+        .flat_map(|(k, n)| std::iter::repeat_n(k.clone(), n))
         .collect())
 }
 

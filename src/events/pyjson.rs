@@ -332,7 +332,7 @@ fn push_digits(out: &mut String, digits: &[u8]) {
 }
 
 fn push_zeros(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat('0').take(n));
+    out.extend(std::iter::repeat_n('0', n));
 }
 
 /// Python truthiness of a JSON-decoded value (`0`, `0.0`, `""`, `[]`, `{}`, `False`, `None` are false).

@@ -399,7 +399,7 @@ impl Spool {
         let needs_rotation = st
             .segments
             .get(&st.current_no)
-            .map_or(true, |s| s.bytes >= self.segment_bytes);
+            .is_none_or(|s| s.bytes >= self.segment_bytes);
         if needs_rotation {
             self.rotate(st)?;
         }
