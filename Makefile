@@ -1,7 +1,7 @@
 # libvwo — the two commands of the README are `make demo` and `make test`.
 CARGO ?= cargo
 
-.PHONY: all build demo test test-rust lint conformance bench clean test-c install bench-c
+.PHONY: all build demo test test-rust lint conformance bench clean test-c install bench-c c-quickstart
 
 all: build
 
