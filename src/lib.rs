@@ -27,6 +27,8 @@ pub mod client;
 pub mod decision;
 pub mod error;
 pub mod events;
+#[allow(unsafe_code)]
+pub mod ffi;
 pub mod log;
 pub mod segmentation;
 pub mod settings;
