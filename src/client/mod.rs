@@ -220,18 +220,34 @@ impl Client {
         user_id: &str,
         options: Option<&CallOptions>,
     ) -> Option<String> {
+        self.activate_with(campaign_key, user_id, options, |name| {
+            name.map(str::to_owned)
+        })
+    }
+
+    /// [`Client::activate`] handing the variation name to `f` without allocating (for bindings that
+    /// copy it into their own memory).
+    pub fn activate_with<R>(
+        &self,
+        campaign_key: &str,
+        user_id: &str,
+        options: Option<&CallOptions>,
+        f: impl FnOnce(Option<&str>) -> R,
+    ) -> R {
         let inner = &*self.inner;
         let options = options.unwrap_or(&NO_OPTIONS);
         let snapshot = inner.snapshot.load();
-        let campaign = inner.api_campaign(
+        let Some(campaign) = inner.api_campaign(
             &snapshot.settings,
             Api::Activate,
             campaign_key,
             user_id,
             &[CampaignType::VisualAb],
-        )?;
+        ) else {
+            return f(None);
+        };
         if !inner.mab_ok(campaign, Api::Activate) {
-            return None;
+            return f(None);
         }
         let decision = inner.decide(
             &snapshot.settings,
@@ -241,7 +257,9 @@ impl Client {
             Api::Activate,
             None,
         );
-        let variation = decision.variation?;
+        let Some(variation) = decision.variation else {
+            return f(None);
+        };
         if decision.stored.is_none() || decision.reason == Reason::Whitelisted {
             inner.send_impression(&snapshot, campaign, variation, user_id, options);
         } else {
@@ -252,7 +270,7 @@ impl Client {
                 campaign.key
             );
         }
-        Some(variation.name.to_string())
+        f(Some(&variation.name))
     }
 
     /// `get_variation_name`: the variation of a VISUAL_AB or FEATURE_TEST campaign, no event.
@@ -262,16 +280,31 @@ impl Client {
         user_id: &str,
         options: Option<&CallOptions>,
     ) -> Option<String> {
+        self.get_variation_name_with(campaign_key, user_id, options, |name| {
+            name.map(str::to_owned)
+        })
+    }
+
+    /// [`Client::get_variation_name`] handing the variation name to `f` without allocating.
+    pub fn get_variation_name_with<R>(
+        &self,
+        campaign_key: &str,
+        user_id: &str,
+        options: Option<&CallOptions>,
+        f: impl FnOnce(Option<&str>) -> R,
+    ) -> R {
         let inner = &*self.inner;
         let options = options.unwrap_or(&NO_OPTIONS);
         let snapshot = inner.snapshot.load();
-        let campaign = inner.api_campaign(
+        let Some(campaign) = inner.api_campaign(
             &snapshot.settings,
             Api::GetVariationName,
             campaign_key,
             user_id,
             &[CampaignType::VisualAb, CampaignType::FeatureTest],
-        )?;
+        ) else {
+            return f(None);
+        };
         let decision = inner.decide(
             &snapshot.settings,
             campaign,
@@ -280,7 +313,7 @@ impl Client {
             Api::GetVariationName,
             None,
         );
-        decision.variation.map(|v| v.name.to_string())
+        f(decision.variation.map(|v| &*v.name))
     }
 
     /// `is_feature_enabled`: whether the feature of a FEATURE_TEST or FEATURE_ROLLOUT campaign is on for

@@ -420,7 +420,13 @@ unsafe fn variation_call(
     buf_len: usize,
     len_out: *mut usize,
     has_out: *mut bool,
-    call: impl FnOnce(&Client, &str, &str, Option<&CallOptions>) -> Option<String>,
+    call: impl FnOnce(
+        &Client,
+        &str,
+        &str,
+        Option<&CallOptions>,
+        &mut dyn FnMut(Option<&str>) -> Result<(), Failure>,
+    ) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     // SAFETY: the caller's contract, for each argument.
     let h = unsafe { client_ref(client) }?;
@@ -438,38 +444,41 @@ unsafe fn variation_call(
     }
     // SAFETY: as above.
     let options = unsafe { call_options(options_json) }?;
-    match call(&h.client, key, user, options.as_ref()) {
-        None => {
-            // SAFETY: checked non-NULL; valid for writes (caller's contract).
-            unsafe {
-                write_out(len_out, 0);
-                write_out(has_out, false);
+    let mut answer = |name: Option<&str>| -> Result<(), Failure> {
+        match name {
+            None => {
+                // SAFETY: checked non-NULL; valid for writes (caller's contract).
+                unsafe {
+                    write_out(len_out, 0);
+                    write_out(has_out, false);
+                }
+                if !buf.is_null() {
+                    // SAFETY: buf_len > 0 here (buf non-NULL with len 0 is not written by copy_to_buffer).
+                    unsafe { copy_to_buffer("", buf, buf_len) };
+                }
+                Ok(())
             }
-            if !buf.is_null() {
-                // SAFETY: buf_len > 0 here (buf non-NULL with len 0 is not written by copy_to_buffer).
-                unsafe { copy_to_buffer("", buf, buf_len) };
+            Some(name) => {
+                // SAFETY: `buf` is valid for `buf_len` bytes (caller's contract).
+                let fits = unsafe { copy_to_buffer(name, buf, buf_len) };
+                // SAFETY: checked non-NULL; valid for a write.
+                unsafe { write_out(len_out, name.len()) };
+                if !fits {
+                    return Err(Failure::new(
+                        vwo_status::VWO_BUFFER_TOO_SMALL,
+                        format!(
+                            "the variation name needs {} bytes and a NUL; variation_buf_len is {buf_len}",
+                            name.len()
+                        ),
+                    ));
+                }
+                // SAFETY: checked non-NULL; valid for a write.
+                unsafe { write_out(has_out, true) };
+                Ok(())
             }
-            Ok(())
         }
-        Some(name) => {
-            // SAFETY: `buf` is valid for `buf_len` bytes (caller's contract).
-            let fits = unsafe { copy_to_buffer(&name, buf, buf_len) };
-            // SAFETY: checked non-NULL; valid for a write.
-            unsafe { write_out(len_out, name.len()) };
-            if !fits {
-                return Err(Failure::new(
-                    vwo_status::VWO_BUFFER_TOO_SMALL,
-                    format!(
-                        "the variation name needs {} bytes and a NUL; variation_buf_len is {buf_len}",
-                        name.len()
-                    ),
-                ));
-            }
-            // SAFETY: checked non-NULL; valid for a write.
-            unsafe { write_out(has_out, true) };
-            Ok(())
-        }
-    }
+    };
+    call(&h.client, key, user, options.as_ref(), &mut answer)
 }
 
 /// vwo-python-sdk's `activate`: the variation of a VISUAL_AB campaign for the user, sending an
@@ -518,7 +527,7 @@ pub unsafe extern "C" fn vwo_client_activate(
                 variation_buf_len,
                 variation_len_out,
                 has_variation_out,
-                |c, k, u, o| c.activate(k, u, o),
+                |c, k, u, o, answer| c.activate_with(k, u, o, answer),
             )
         }
     })
@@ -554,7 +563,7 @@ pub unsafe extern "C" fn vwo_client_get_variation_name(
                 variation_buf_len,
                 variation_len_out,
                 has_variation_out,
-                |c, k, u, o| c.get_variation_name(k, u, o),
+                |c, k, u, o, answer| c.get_variation_name_with(k, u, o, answer),
             )
         }
     })
