@@ -164,7 +164,11 @@ unsafe fn client_ref<'a>(ptr: *const vwo_client) -> Result<&'a vwo_client, Failu
 ///
 /// # Safety
 /// As `convert::arg_str`.
+#[inline(always)]
 unsafe fn call_options(ptr: *const c_char) -> Result<Option<CallOptions>, Failure> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
     // SAFETY: forwarded contract.
     let Some(text) = (unsafe { arg_opt_str(ptr, "options_json") })? else {
         return Ok(None);

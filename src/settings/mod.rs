@@ -10,8 +10,8 @@ pub use id::Id;
 
 use crate::segmentation::Segment;
 use crate::Error;
+use rustc_hash::FxHashMap;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The kind of a campaign.
@@ -199,7 +199,9 @@ pub struct Settings {
     pub is_nbv2: bool,
     /// The JSON text this was compiled from.
     pub source: String,
-    by_key: HashMap<String, usize>,
+    /// Campaign index by key. FxHash: keys come from the settings and the host's code, and a lookup
+    /// is on every decision's path (SipHash cost ~10 % of a decision).
+    by_key: FxHashMap<String, usize>,
 }
 
 impl Settings {

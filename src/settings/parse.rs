@@ -251,7 +251,8 @@ pub(super) fn compile(text: &str) -> Result<Settings> {
     for (i, c) in raw.campaigns.into_iter().enumerate() {
         campaigns.push(campaign(c, i)?);
     }
-    let mut by_key = HashMap::with_capacity(campaigns.len());
+    let mut by_key = rustc_hash::FxHashMap::default();
+    by_key.reserve(campaigns.len());
     for (i, c) in campaigns.iter().enumerate() {
         by_key.entry(c.key.clone()).or_insert(i);
     }
