@@ -30,6 +30,7 @@ pub mod events;
 #[allow(unsafe_code)]
 pub mod ffi;
 pub mod log;
+mod python;
 pub mod segmentation;
 pub mod settings;
 pub mod storage;

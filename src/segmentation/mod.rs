@@ -22,7 +22,6 @@ mod leaf;
 mod pynum;
 mod pyregex;
 mod pystr;
-mod tables;
 
 use serde_json::{Map, Value};
 

@@ -1,7 +1,8 @@
 //! Python number semantics used by the segment evaluator: `float(str)` parsing and the
 //! `str(int(x))` / `repr(x)` renderings of an `f64`.
 
-use super::tables::{DECIMAL_ZEROS, NON_ASCII_SPACE};
+use crate::python::py_float_repr;
+use crate::python::tables::{DECIMAL_ZEROS, NON_ASCII_SPACE};
 
 /// Python's `float(s)` for a `str`: `Some(value)` when Python accepts it (NaN and ±inf included),
 /// `None` when Python raises `ValueError`.
@@ -190,67 +191,6 @@ pub(crate) fn py_int_of_float(x: f64) -> String {
     }
     for limb in iter {
         out.push_str(&format!("{limb:09}"));
-    }
-    out
-}
-
-/// Python's `repr(float)` for a finite value: shortest round-trip digits, positional when the decimal
-/// exponent is in [-4, 16), else scientific with a signed, at least two-digit exponent.
-pub(crate) fn py_float_repr(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".to_string();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.to_string();
-    }
-    // The shortest round-trip digit count, then the correctly rounded (ties-to-even) rendering with that
-    // many digits: CPython's repr; Rust's shortest formatter can pick the other digit on exact ties.
-    let shortest = format!("{:e}", x.abs()); // e.g. "1.2345e-5", "0e0"
-    let n_digits = shortest
-        .bytes()
-        .take_while(|&b| b != b'e')
-        .filter(u8::is_ascii_digit)
-        .count();
-    let sci = format!("{:.*e}", n_digits.saturating_sub(1), x.abs());
-    let (mant, exp) = match sci.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (sci.as_str(), 0),
-    };
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    let mut out = String::new();
-    if x.is_sign_negative() {
-        out.push('-');
-    }
-    if (-4..16).contains(&exp) {
-        if exp >= 0 {
-            let int_len = exp as usize + 1;
-            if digits.len() <= int_len {
-                out.push_str(&digits);
-                for _ in digits.len()..int_len {
-                    out.push('0');
-                }
-                out.push_str(".0");
-            } else {
-                out.push_str(&digits[..int_len]);
-                out.push('.');
-                out.push_str(&digits[int_len..]);
-            }
-        } else {
-            out.push_str("0.");
-            for _ in 0..(-exp - 1) {
-                out.push('0');
-            }
-            out.push_str(&digits);
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if exp < 0 { '-' } else { '+' });
-        out.push_str(&format!("{:02}", exp.abs()));
     }
     out
 }

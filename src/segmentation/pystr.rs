@@ -1,16 +1,12 @@
 //! Python's `str()` of a JSON value as `json.loads` would have built it, and `str.strip()`.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
-use serde_json::{Number, Value};
+use serde_json::Value;
 
-use super::pynum::py_float_repr;
-use super::tables::{NON_ASCII_SPACE, NON_PRINTABLE};
 use super::Raise;
-
-/// Python raises `RecursionError` around this depth; deeper containers evaluate as an exception.
-const MAX_REPR_DEPTH: usize = 900;
+use crate::python::tables::NON_ASCII_SPACE;
+use crate::python::{number_str, repr_into};
 
 /// The "tag value" of a custom variable: `None`→`""`, bools → `"true"`/`"false"`, everything else
 /// `str(value)`.
@@ -23,100 +19,10 @@ pub(crate) fn tag_str(value: &Value) -> Result<Cow<'_, str>, Raise> {
         Value::Number(n) => Cow::Owned(number_str(n)),
         Value::Array(_) | Value::Object(_) => {
             let mut out = String::new();
-            repr_into(value, &mut out, 0)?;
+            repr_into(value, &mut out, 0).map_err(|_| Raise)?;
             Cow::Owned(out)
         }
     })
-}
-
-/// `str(n)` of the Python int or float `json.loads` makes of a JSON number.
-pub(crate) fn number_str(n: &Number) -> String {
-    if let Some(i) = n.as_i64() {
-        i.to_string()
-    } else if let Some(u) = n.as_u64() {
-        u.to_string()
-    } else {
-        py_float_repr(n.as_f64().unwrap_or(f64::NAN))
-    }
-}
-
-fn repr_into(value: &Value, out: &mut String, depth: usize) -> Result<(), Raise> {
-    if depth > MAX_REPR_DEPTH {
-        return Err(Raise);
-    }
-    match value {
-        Value::Null => out.push_str("None"),
-        Value::Bool(true) => out.push_str("True"),
-        Value::Bool(false) => out.push_str("False"),
-        Value::Number(n) => out.push_str(&number_str(n)),
-        Value::String(s) => repr_str_into(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                repr_into(item, out, depth + 1)?;
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                repr_str_into(k, out);
-                out.push_str(": ");
-                repr_into(v, out, depth + 1)?;
-            }
-            out.push('}');
-        }
-    }
-    Ok(())
-}
-
-fn is_printable(c: char) -> bool {
-    let cp = c as u32;
-    if cp < 0x80 {
-        return (0x20..0x7f).contains(&cp);
-    }
-    let idx = NON_PRINTABLE.partition_point(|&(lo, _)| lo <= cp);
-    !(idx > 0 && cp <= NON_PRINTABLE[idx - 1].1)
-}
-
-/// Python's `repr(str)`.
-fn repr_str_into(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if is_printable(c) => out.push(c),
-            c => {
-                let cp = c as u32;
-                let _ = if cp < 0x100 {
-                    write!(out, "\\x{cp:02x}")
-                } else if cp < 0x10000 {
-                    write!(out, "\\u{cp:04x}")
-                } else {
-                    write!(out, "\\U{cp:08x}")
-                };
-            }
-        }
-    }
-    out.push(quote);
 }
 
 /// Python's `str.isspace()` for one character.
