@@ -237,39 +237,19 @@ impl Client {
         let inner = &*self.inner;
         let options = options.unwrap_or(&NO_OPTIONS);
         let snapshot = inner.snapshot.load();
-        let Some(campaign) = inner.api_campaign(
+        let decided = inner.api_decision(
             &snapshot.settings,
             Api::Activate,
             campaign_key,
             user_id,
-            &[CampaignType::VisualAb],
-        ) else {
-            return f(None);
-        };
-        if !inner.mab_ok(campaign, Api::Activate) {
-            return f(None);
-        }
-        let decision = inner.decide(
-            &snapshot.settings,
-            campaign,
-            user_id,
             options,
-            Api::Activate,
-            None,
+            &[CampaignType::VisualAb],
         );
-        let Some(variation) = decision.variation else {
+        let Some((campaign, decision, variation)) = decided else {
             return f(None);
         };
-        if decision.stored.is_none() || decision.reason == Reason::Whitelisted {
-            inner.send_impression(&snapshot, campaign, variation, user_id, options);
-        } else {
-            log_at!(
-                inner,
-                LogLevel::Info,
-                "[activate] user {user_id} was already tracked in campaign {}: no impression sent",
-                campaign.key
-            );
-        }
+        inner
+            .impression_unless_tracked(&snapshot, campaign, &decision, variation, user_id, options);
         f(Some(&variation.name))
     }
 
@@ -296,24 +276,15 @@ impl Client {
         let inner = &*self.inner;
         let options = options.unwrap_or(&NO_OPTIONS);
         let snapshot = inner.snapshot.load();
-        let Some(campaign) = inner.api_campaign(
+        let decided = inner.api_decision(
             &snapshot.settings,
             Api::GetVariationName,
             campaign_key,
             user_id,
-            &[CampaignType::VisualAb, CampaignType::FeatureTest],
-        ) else {
-            return f(None);
-        };
-        let decision = inner.decide(
-            &snapshot.settings,
-            campaign,
-            user_id,
             options,
-            Api::GetVariationName,
-            None,
+            &[CampaignType::VisualAb, CampaignType::FeatureTest],
         );
-        f(decision.variation.map(|v| &*v.name))
+        f(decided.map(|(_, _, v)| &*v.name))
     }
 
     /// `is_feature_enabled`: whether the feature of a FEATURE_TEST or FEATURE_ROLLOUT campaign is on for
@@ -327,32 +298,19 @@ impl Client {
         let inner = &*self.inner;
         let options = options.unwrap_or(&NO_OPTIONS);
         let snapshot = inner.snapshot.load();
-        let Some(campaign) = inner.api_campaign(
+        let decided = inner.api_decision(
             &snapshot.settings,
             Api::IsFeatureEnabled,
             campaign_key,
             user_id,
-            &[CampaignType::FeatureTest, CampaignType::FeatureRollout],
-        ) else {
-            return false;
-        };
-        if !inner.mab_ok(campaign, Api::IsFeatureEnabled) {
-            return false;
-        }
-        let decision = inner.decide(
-            &snapshot.settings,
-            campaign,
-            user_id,
             options,
-            Api::IsFeatureEnabled,
-            None,
+            &[CampaignType::FeatureTest, CampaignType::FeatureRollout],
         );
-        let Some(variation) = decision.variation else {
+        let Some((campaign, decision, variation)) = decided else {
             return false;
         };
-        if decision.stored.is_none() || decision.reason == Reason::Whitelisted {
-            inner.send_impression(&snapshot, campaign, variation, user_id, options);
-        }
+        inner
+            .impression_unless_tracked(&snapshot, campaign, &decision, variation, user_id, options);
         let enabled = campaign.kind == CampaignType::FeatureRollout || variation.is_feature_enabled;
         log_at!(
             inner,
@@ -384,22 +342,14 @@ impl Client {
             return None;
         }
         let snapshot = inner.snapshot.load();
-        let campaign = inner.api_campaign(
+        let (campaign, _, variation) = inner.api_decision(
             &snapshot.settings,
             Api::GetFeatureVariableValue,
             campaign_key,
             user_id,
+            options,
             &[CampaignType::FeatureTest, CampaignType::FeatureRollout],
         )?;
-        let decision = inner.decide(
-            &snapshot.settings,
-            campaign,
-            user_id,
-            options,
-            Api::GetFeatureVariableValue,
-            None,
-        );
-        let variation = decision.variation?;
         let variables = if campaign.kind == CampaignType::FeatureRollout {
             &campaign.variables
         } else if variation.is_feature_enabled {
@@ -720,6 +670,51 @@ impl Inner {
             return None;
         }
         Some(campaign)
+    }
+
+    /// The common path of the deciding APIs: validation, the campaign (running, of a type in `types`),
+    /// the multi-armed-bandit check for the APIs that activate, and the decision. `None` when any step
+    /// fails (logged) or no variation was decided.
+    #[allow(clippy::type_complexity)]
+    fn api_decision<'s>(
+        &self,
+        settings: &'s Settings,
+        api: Api,
+        campaign_key: &str,
+        user_id: &str,
+        options: &CallOptions,
+        types: &[CampaignType],
+    ) -> Option<(&'s Campaign, Decision<'s>, &'s Variation)> {
+        let campaign = self.api_campaign(settings, api, campaign_key, user_id, types)?;
+        if matches!(api, Api::Activate | Api::IsFeatureEnabled) && !self.mab_ok(campaign, api) {
+            return None;
+        }
+        let decision = self.decide(settings, campaign, user_id, options, api, None);
+        let variation = decision.variation?;
+        Some((campaign, decision, variation))
+    }
+
+    /// The impression of an activating API, unless user storage says the user was already tracked
+    /// (a whitelisted user always gets one), as vwo-python-sdk does.
+    fn impression_unless_tracked(
+        &self,
+        snapshot: &Snapshot,
+        campaign: &Campaign,
+        decision: &Decision<'_>,
+        variation: &Variation,
+        user_id: &str,
+        options: &CallOptions,
+    ) {
+        if decision.stored.is_none() || decision.reason == Reason::Whitelisted {
+            self.send_impression(snapshot, campaign, variation, user_id, options);
+        } else {
+            log_at!(
+                self,
+                LogLevel::Info,
+                "user {user_id} was already tracked in campaign {}: no impression sent",
+                campaign.key
+            );
+        }
     }
 
     fn mab_ok(&self, campaign: &Campaign, api: Api) -> bool {
