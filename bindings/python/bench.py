@@ -15,7 +15,13 @@ import statistics
 import sys
 import time
 
-import vwo
+# Prefer an installed package (bundled libvwo.so) to the source tree next to this script.
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+try:
+    import vwo
+except ImportError:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import vwo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))

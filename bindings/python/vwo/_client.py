@@ -113,12 +113,20 @@ def _cstr(value: Any) -> Optional[bytes]:
 _BAD = object()
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+# One encoder for every call (json.dumps with arguments builds a new encoder each time).
+_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=str, separators=(",", ":")).encode
 
 
 def _options(kwargs: Dict[str, Any], allowed: frozenset) -> Any:
     """Per-call options as JSON bytes, None when there are none, _BAD when they cannot be encoded."""
+    if len(kwargs) == 1 and "custom_variables" in kwargs:  # the common case, without the loop
+        v = kwargs["custom_variables"]
+        if v is None:
+            return None
+        try:
+            return ('{"custom_variables":' + _dumps(v) + "}").encode("utf-8")
+        except (TypeError, ValueError, RecursionError, UnicodeEncodeError):
+            return _BAD
     parts = []
     for k, v in kwargs.items():
         if v is None or k not in allowed:
