@@ -196,6 +196,7 @@ class Collector:
 
     def __init__(self):
         self.requests = []
+        self.responses = {}  # path (without query) -> response body; "{}" otherwise
         self.lock = threading.Lock()
         owner = self
 
@@ -208,11 +209,12 @@ class Collector:
                 body = self.rfile.read(n) if n else b""
                 with owner.lock:
                     owner.requests.append((self.command, self.path, body.decode("utf-8"), dict(self.headers)))
+                reply = owner.responses.get(self.path.split("?", 1)[0], "{}").encode("utf-8")
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
-                self.wfile.write(b"{}")
+                self.wfile.write(reply)
 
             do_GET = _record
             do_POST = _record

@@ -331,3 +331,24 @@ def test_fork_child_decides_and_tracks(collector):
     assert len(visitors) == 3, reqs
     assert len(set(v for _p, v in visitors)) == 3, visitors
     assert [p for p, _v in visitors].count("/server-side/track-goal") == 1
+
+
+def test_settings_fetch_and_update(collector):
+    ab = settings_text(AB)
+    ft = json.loads(settings_text(FT))
+    ft["accountId"] = json.loads(ab)["accountId"]
+    collector.responses["/server-side/settings"] = ab
+    fetched = vwo.get_settings_file(json.loads(ab)["accountId"], "key", base_url=collector.base_url)
+    assert json.loads(fetched) == json.loads(ab)
+    c = vwo.launch(fetched, base_url=collector.base_url, is_development_mode=True)
+    assert c.get_variation_name(FT, "Ashley") is None
+    collector.responses["/server-side/pull"] = json.dumps(ft)
+    updated = c.get_and_update_settings_file(is_via_webhook=True)
+    assert json.loads(updated)["campaigns"][0]["key"] == FT
+    assert c.get_variation_name(FT, "Ashley") == "Variation-2"
+    collector.responses["/server-side/settings"] = "not json"
+    assert c.get_and_update_settings_file() is None  # invalid settings: the current ones stay
+    assert c.get_variation_name(FT, "Ashley") == "Variation-2"
+    paths = [t.split("?", 1)[0] for _m, t, _b, _h in collector.take()]
+    assert paths == ["/server-side/settings", "/server-side/pull", "/server-side/settings"]
+    c.close()
