@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 
+_T_IMPORT = time.perf_counter_ns()
 # Prefer an installed package (bundled libvwo.so) to the source tree next to this script.
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
 try:
@@ -22,6 +23,7 @@ try:
 except ImportError:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import vwo
+IMPORT_MS = (time.perf_counter_ns() - _T_IMPORT) / 1e6
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -115,6 +117,15 @@ def main():
         h.update(("%s|%s|%s\n" % (key, user, v)).encode())
     digest = h.hexdigest()
     client.close()
+    launch_ms = []
+    with open(os.path.join(REPO, "benches", "data", "settings_500.json"), encoding="utf-8") as f:
+        s500 = f.read()
+    for _ in range(5):
+        t0 = time.perf_counter_ns()
+        c500 = vwo.launch(s500, is_development_mode=True)
+        launch_ms.append((time.perf_counter_ns() - t0) / 1e6)
+        c500.close()
+        del c500
     per_op_us = statistics.median(samples) / len(ops) / 1000
     result = {
         "workload": "W1",
@@ -124,6 +135,8 @@ def main():
         "ops": len(ops),
         "us_per_op_median": round(per_op_us, 3),
         "us_per_op_all": [round(x / len(ops) / 1000, 3) for x in samples],
+        "import_ms": round(IMPORT_MS, 2),
+        "launch_settings_500_ms_median": round(statistics.median(launch_ms), 2),
         "digest": digest,
         "digest_ok": digest == W1_DIGEST if len(ops) == 200000 else None,
     }
