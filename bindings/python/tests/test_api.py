@@ -162,6 +162,7 @@ def test_launch_failure_values():
     s = settings_text(AB)
     assert vwo.launch(None) is None
     assert vwo.launch(12) is None
+    assert vwo.launch(json.loads(s)) is None  # vwo-python-sdk takes the JSON text only
     assert vwo.launch("not json") is None
     assert vwo.launch("{}") is None
     assert vwo.launch(s, logger=object()) is None
@@ -352,3 +353,20 @@ def test_settings_fetch_and_update(collector):
     paths = [t.split("?", 1)[0] for _m, t, _b, _h in collector.take()]
     assert paths == ["/server-side/settings", "/server-side/pull", "/server-side/settings"]
     c.close()
+
+
+def test_callback_reentering_the_api():
+    """An integrations callback that calls the client again on the same thread (libvwo holds no lock)."""
+    inner = []
+
+    class Hook:
+        def callback(self, properties):
+            if properties.get("source") == "activate":
+                inner.append(client.get_variation_name(AB, "Bill"))
+                inner.append(client.is_feature_enabled(FT, "Bill"))
+
+    client = vwo.launch(settings_text(AB), integrations=Hook(), is_development_mode=True)
+    want_ashley = vwo.launch(settings_text(AB), is_development_mode=True).get_variation_name(AB, "Ashley")
+    assert client.activate(AB, "Ashley") == want_ashley
+    assert inner and inner[0] in ("Control", "Variation-1") and inner[1] is False
+    client.close()

@@ -74,27 +74,26 @@ _tls = threading.local()
 class _Scratch:
     """Per-thread out-parameters of the decision calls (no allocation per call)."""
 
-    __slots__ = ("buf", "size", "length", "has", "length_ref", "has_ref", "flag", "flag_ref", "out", "out_ref")
+    __slots__ = ("buf", "size", "length", "has", "length_ref", "has_ref", "busy")
 
     def __init__(self) -> None:
+        self.busy = False  # a callback of libvwo calling the API again on this thread gets its own
         self.size = 256
         self.buf = ctypes.create_string_buffer(self.size)
         self.length = c_size_t()
         self.has = c_bool()
         self.length_ref = byref(self.length)
         self.has_ref = byref(self.has)
-        self.flag = c_bool()
-        self.flag_ref = byref(self.flag)
-        self.out = _lib.OwnedStr()
-        self.out_ref = byref(self.out)
 
 
 def _scratch() -> _Scratch:
     try:
-        return _tls.scratch
+        s = _tls.scratch
     except AttributeError:
         s = _tls.scratch = _Scratch()
-        return s
+    if s.busy:  # re-entered from a callback during a call on this thread
+        return _Scratch()
+    return s
 
 
 def _cstr(value: Any) -> Optional[bytes]:
@@ -300,18 +299,22 @@ class VWO:
             _log(self._hooks.logger, logging.ERROR, "%s: options are not JSON-serialisable" % api)
             return None
         s = _scratch()
-        st = fn(self._h, k, u, opts, s.buf, s.size, s.length_ref, s.has_ref)
-        if st == 0:
-            if not s.has.value:
-                return None
-            return s.buf.raw[: s.length.value].decode("utf-8")
-        if st == _lib.BUFFER_TOO_SMALL:
-            # The decision is made (and its impression sent): read the name without a new event.
-            n = s.length.value + 1
-            big = ctypes.create_string_buffer(n)
-            st = lib.vwo_client_get_variation_name(self._h, k, u, opts, big, n, s.length_ref, s.has_ref)
-            if st == 0 and s.has.value:
-                return big.raw[: s.length.value].decode("utf-8")
+        s.busy = True
+        try:
+            st = fn(self._h, k, u, opts, s.buf, s.size, s.length_ref, s.has_ref)
+            if st == 0:
+                if not s.has.value:
+                    return None
+                return s.buf.raw[: s.length.value].decode("utf-8")
+            if st == _lib.BUFFER_TOO_SMALL:
+                # The decision is made (and its impression sent): read the name without a new event.
+                n = s.length.value + 1
+                big = ctypes.create_string_buffer(n)
+                st = lib.vwo_client_get_variation_name(self._h, k, u, opts, big, n, s.length_ref, s.has_ref)
+                if st == 0 and s.has.value:
+                    return big.raw[: s.length.value].decode("utf-8")
+        finally:
+            s.busy = False
         self._failed(api, st)
         return None
 
@@ -335,12 +338,12 @@ class VWO:
         opts = _options(kwargs, _DECIDE_OPTS) if kwargs else None
         if opts is _BAD:
             return False
-        s = _scratch()
-        st = lib.vwo_client_is_feature_enabled(self._h, k, u, opts, s.flag_ref)
+        flag = c_bool()
+        st = lib.vwo_client_is_feature_enabled(self._h, k, u, opts, byref(flag))
         if st != 0:
             self._failed("is_feature_enabled", st)
             return False
-        return s.flag.value
+        return flag.value
 
     def get_feature_variable_value(self, campaign_key: str, variable_key: str, user_id: str, **kwargs: Any) -> Any:
         """The variable's value cast to its type (str, int, float, bool, dict), or None."""
@@ -402,7 +405,7 @@ class VWO:
     def push(self, *args: Any, **kwargs: Any) -> bool:
         """``push(tag_key, tag_value, user_id)`` or ``push(custom_dimension_map, user_id)``."""
         first = args[0] if args else kwargs.get("tag_key", kwargs.get("custom_dimension_map"))
-        s = _scratch()
+        ok = c_bool()
         if isinstance(first, dict):
             user = args[1] if len(args) > 1 else kwargs.get("user_id")
             u = _cstr(user)
@@ -412,7 +415,7 @@ class VWO:
                 dims = _dumps(first).encode("utf-8")
             except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
                 return False
-            st = lib.vwo_client_push_map(self._h, dims, u, s.flag_ref)
+            st = lib.vwo_client_push_map(self._h, dims, u, byref(ok))
         else:
             value = args[1] if len(args) > 1 else kwargs.get("tag_value")
             user = args[2] if len(args) > 2 else kwargs.get("user_id")
@@ -420,11 +423,11 @@ class VWO:
             if k is None or v is None or u is None:
                 _log(self._hooks.logger, logging.ERROR, "push: tag_key, tag_value and user_id must be strings")
                 return False
-            st = lib.vwo_client_push(self._h, k, v, u, s.flag_ref)
+            st = lib.vwo_client_push(self._h, k, v, u, byref(ok))
         if st != 0:
             self._failed("push", st)
             return False
-        return s.flag.value
+        return ok.value
 
     def flush_events(self, mode: str = "sync") -> Optional[bool]:
         """Sends queued events now and waits for them ("sync"; "async" does not wait). True when event
@@ -519,8 +522,6 @@ def launch(
     def bad(why: str) -> None:
         _log(logger if _has(logger, "log") else None, logging.ERROR, "launch: " + why)
 
-    if isinstance(settings_file, dict):
-        settings_file = _dumps(settings_file)
     s = _cstr(settings_file)
     if s is None:
         bad("settings_file must be a JSON string")
