@@ -1,7 +1,8 @@
 # libvwo — the two commands of the README are `make demo` and `make test`.
 CARGO ?= cargo
 
-.PHONY: all build demo test test-rust lint conformance bench clean test-c install bench-c test-python bench-python python-install
+.PHONY: all build demo test test-rust lint conformance bench clean test-c install bench-c c-quickstart \
+	test-python bench-python python-install
 
 all: build
 
@@ -77,6 +78,15 @@ install: build
 	install -m 644 include/vwo.h $(DESTDIR)$(PREFIX)/include/vwo.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' bindings/c/vwo.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/vwo.pc
+
+# The decision overhead of the C API (see bindings/c/README.md, "Performance").
+bench-c: build
+	@mkdir -p target/c
+	$(CC) -std=c11 -O2 -Iinclude -o target/c/bench_decide bindings/c/bench/decide.c bindings/c/tests/json.c $(C_LINK)
+	$(CARGO) run --release --quiet --example ffi_decide
+	./target/c/bench_decide
+	$(CARGO) run --release --quiet --example ffi_decide
+	./target/c/bench_decide
 
 # ---------------------------------------------------------------------------------------- Python
 # `pip install ./bindings/python` (setuptools; setup.py runs cargo and bundles libvwo.so) into a private
