@@ -370,3 +370,18 @@ def test_callback_reentering_the_api():
     assert client.activate(AB, "Ashley") == want_ashley
     assert inner and inner[0] in ("Control", "Variation-1") and inner[1] is False
     client.close()
+
+
+def test_long_variation_names_need_a_bigger_buffer():
+    s = json.loads(settings_text(AB))
+    for i, v in enumerate(s["campaigns"][0]["variations"]):
+        v["name"] = ("Variation-%d-" % i) + "é" * 400
+    c = vwo.launch(json.dumps(s), is_development_mode=True)
+    small = vwo.launch(settings_text(AB), is_development_mode=True)
+    for user in ("Ashley", "Bill", "Chris"):
+        name = c.activate(AB, user)
+        index = [v["name"] for v in s["campaigns"][0]["variations"]].index(name)
+        assert small.activate(AB, user) == ["Control", "Variation-1"][index]
+        assert c.get_variation_name(AB, user) == name
+    c.close()
+    small.close()

@@ -74,7 +74,7 @@ _tls = threading.local()
 class _Scratch:
     """Per-thread out-parameters of the decision calls (no allocation per call)."""
 
-    __slots__ = ("buf", "size", "length", "has", "length_ref", "has_ref", "busy")
+    __slots__ = ("buf", "size", "length", "has", "length_ref", "has_ref", "buf_ref", "busy")
 
     def __init__(self) -> None:
         self.busy = False  # a callback of libvwo calling the API again on this thread gets its own
@@ -82,8 +82,10 @@ class _Scratch:
         self.buf = ctypes.create_string_buffer(self.size)
         self.length = c_size_t()
         self.has = c_bool()
-        self.length_ref = byref(self.length)
-        self.has_ref = byref(self.has)
+        # addresses of the out-parameters (the objects above keep the memory alive)
+        self.length_ref = ctypes.addressof(self.length)
+        self.has_ref = ctypes.addressof(self.has)
+        self.buf_ref = ctypes.addressof(self.buf)
 
 
 def _scratch() -> _Scratch:
@@ -301,7 +303,7 @@ class VWO:
         s = _scratch()
         s.busy = True
         try:
-            st = fn(self._h, k, u, opts, s.buf, s.size, s.length_ref, s.has_ref)
+            st = fn(self._h, k, u, opts, s.buf_ref, s.size, s.length_ref, s.has_ref)
             if st == 0:
                 if not s.has.value:
                     return None
@@ -310,7 +312,9 @@ class VWO:
                 # The decision is made (and its impression sent): read the name without a new event.
                 n = s.length.value + 1
                 big = ctypes.create_string_buffer(n)
-                st = lib.vwo_client_get_variation_name(self._h, k, u, opts, big, n, s.length_ref, s.has_ref)
+                st = lib.vwo_client_get_variation_name(
+                    self._h, k, u, opts, ctypes.addressof(big), n, s.length_ref, s.has_ref
+                )
                 if st == 0 and s.has.value:
                     return big.raw[: s.length.value].decode("utf-8")
         finally:

@@ -137,7 +137,9 @@ _declare("vwo_get_settings_file", c_int, [c_char_p, c_char_p, c_char_p, POINTER(
 _declare("vwo_client_launch", c_int, [c_char_p, c_char_p, POINTER(Callbacks), POINTER(Client)])
 _declare("vwo_client_free", None, [Client])
 _declare("vwo_client_close", c_int, [Client, c_uint64, POINTER(FlushReport)])
-_DECIDE = [Client, c_char_p, c_char_p, c_char_p, POINTER(c_char), c_size_t, POINTER(c_size_t), POINTER(c_bool)]
+# variation_buf, variation_len_out and has_variation_out are passed as addresses (ints): ctypes converts an
+# int for c_void_p faster than an array or byref() for POINTER(...), and this is the hot path.
+_DECIDE = [Client, c_char_p, c_char_p, c_char_p, c_void_p, c_size_t, c_void_p, c_void_p]
 _declare("vwo_client_activate", c_int, _DECIDE)
 _declare("vwo_client_get_variation_name", c_int, _DECIDE)
 _declare("vwo_client_is_feature_enabled", c_int, [Client, c_char_p, c_char_p, c_char_p, POINTER(c_bool)])
