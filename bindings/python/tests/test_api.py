@@ -385,3 +385,23 @@ def test_long_variation_names_need_a_bigger_buffer():
         assert c.get_variation_name(AB, user) == name
     c.close()
     small.close()
+
+
+def test_custom_variables_encoding_is_by_content_and_type():
+    from vwo import _client
+
+    enc = _client._custom_variables_option
+    a = {"x": 1, "y": "s"}
+    assert enc(a) == b'{"custom_variables":{"x":1,"y":"s"}}'
+    assert enc(a) is enc(dict(a))  # remembered by content
+    a["x"] = 2  # mutated: new content, new text
+    assert enc(a) == b'{"custom_variables":{"x":2,"y":"s"}}'
+    assert enc({"x": True, "y": "s"}) == b'{"custom_variables":{"x":true,"y":"s"}}'
+    assert enc({"x": 1.0, "y": "s"}) == b'{"custom_variables":{"x":1.0,"y":"s"}}'
+    assert enc({"x": -0.0}) == b'{"custom_variables":{"x":-0.0}}'
+    assert enc({"x": 0.0}) == b'{"custom_variables":{"x":0.0}}'
+    assert enc({1: "a"}) == b'{"custom_variables":{"1":"a"}}'
+    assert enc({True: "a"}) == b'{"custom_variables":{"true":"a"}}'
+    assert enc({"x": [1, 2]}) == b'{"custom_variables":{"x":[1,2]}}'
+    assert enc({"x": float("nan")}) is _client._BAD
+    assert enc(None) is None

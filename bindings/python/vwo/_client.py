@@ -121,13 +121,7 @@ _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=str, sepa
 def _options(kwargs: Dict[str, Any], allowed: frozenset) -> Any:
     """Per-call options as JSON bytes, None when there are none, _BAD when they cannot be encoded."""
     if len(kwargs) == 1 and "custom_variables" in kwargs:  # the common case, without the loop
-        v = kwargs["custom_variables"]
-        if v is None:
-            return None
-        try:
-            return ('{"custom_variables":' + _dumps(v) + "}").encode("utf-8")
-        except (TypeError, ValueError, RecursionError, UnicodeEncodeError):
-            return _BAD
+        return _custom_variables_option(kwargs["custom_variables"])
     parts = []
     for k, v in kwargs.items():
         if v is None or k not in allowed:
@@ -142,6 +136,40 @@ def _options(kwargs: Dict[str, Any], allowed: frozenset) -> Any:
         return ("{" + ",".join(parts) + "}").encode("utf-8")
     except UnicodeEncodeError:
         return _BAD
+
+
+_SCALARS = (str, int, bool, type(None), float)
+_CV_CACHE: Dict[Any, bytes] = {}
+_CV_CACHE_MAX = 1024
+
+
+def _custom_variables_option(cv: Any) -> Any:
+    """``{"custom_variables": cv}`` as JSON bytes. Flat dicts of scalars (the usual user profile) are
+    encoded once and remembered by content: the key holds every key and value with its exact type, so
+    only an equal dict (same types, same values) finds the same text; float zeros are never remembered
+    (0.0 == -0.0 but their texts differ)."""
+    if cv is None:
+        return None
+    key = None
+    if type(cv) is dict and len(cv) <= 64:
+        key = (tuple(cv.items()), tuple(map(type, cv)), tuple(map(type, cv.values())))
+        try:
+            hit = _CV_CACHE.get(key)
+        except TypeError:  # an unhashable value: not a flat dict
+            key = hit = None
+        if hit is not None:
+            return hit
+    try:
+        text = ('{"custom_variables":' + _dumps(cv) + "}").encode("utf-8")
+    except (TypeError, ValueError, RecursionError, UnicodeEncodeError):
+        return _BAD
+    if key is not None and all(t is str for t in key[1]) and all(t in _SCALARS for t in key[2]) and not any(
+        type(v) is float and v == 0.0 for v in cv.values()
+    ):
+        if len(_CV_CACHE) >= _CV_CACHE_MAX:
+            _CV_CACHE.clear()
+        _CV_CACHE[key] = text
+    return text
 
 
 _DECIDE_OPTS = frozenset(
