@@ -4,7 +4,6 @@ close, threads and fork."""
 import json
 import logging
 import os
-import sys
 import threading
 
 import pytest

@@ -10,7 +10,7 @@ import os
 import threading
 import weakref
 from ctypes import byref, c_bool, c_size_t
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 from . import _lib
 from ._lib import lib
