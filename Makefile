@@ -1,7 +1,8 @@
 # libvwo — the two commands of the README are `make demo` and `make test`.
 CARGO ?= cargo
 
-.PHONY: all build demo test test-rust lint conformance bench clean test-c install bench-c c-quickstart
+.PHONY: all build demo test test-rust lint conformance bench clean test-c install bench-c c-quickstart \
+	test-python bench-python python-install
 
 all: build
 
@@ -14,7 +15,7 @@ demo:
 	./target/c/quickstart src/bin/vwo-demo/settings.json
 
 # Every test of every layer.
-test: lint test-rust conformance test-c
+test: lint test-rust conformance test-c test-python
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -86,3 +87,20 @@ bench-c: build
 	./target/c/bench_decide
 	$(CARGO) run --release --quiet --example ffi_decide
 	./target/c/bench_decide
+
+# ---------------------------------------------------------------------------------------- Python
+# `pip install ./bindings/python` (setuptools; setup.py runs cargo and bundles libvwo.so) into a private
+# directory under target/, then pytest against that installed package (see bindings/python/README.md).
+PYTHON ?= python3
+PY_SITE := $(CURDIR)/target/python/site
+
+python-install: build
+	rm -rf $(PY_SITE)
+	VWO_CARGO_MANIFEST=$(CURDIR)/Cargo.toml $(PYTHON) -m pip install --quiet --disable-pip-version-check \
+		--no-warn-script-location --target $(PY_SITE) ./bindings/python
+
+test-python: python-install
+	cd $(CURDIR) && PYTHONPATH=$(PY_SITE) $(PYTHON) -m pytest -q -p no:cacheprovider bindings/python/tests
+
+bench-python: python-install
+	PYTHONPATH=$(PY_SITE) $(PYTHON) bindings/python/bench.py

@@ -1,0 +1,406 @@
+"""The binding itself: packaging, vwo-python-sdk's API shapes and failure values, callbacks that raise,
+close, threads and fork."""
+
+import json
+import logging
+import os
+import threading
+
+import pytest
+
+import vwo
+from conftest import MemoryStorage, QuietLogger, settings_text
+
+AB = "AB_T_100_W_50_50"
+FT = "FT_T_100_W_10_20_30_40"
+
+
+def ab_client(**kw):
+    kw.setdefault("is_development_mode", True)
+    kw.setdefault("logger", QuietLogger())
+    c = vwo.launch(settings_text(AB), **kw)
+    assert c is not None
+    return c
+
+
+def test_library_is_the_bundled_one():
+    if os.environ.get("VWO_LIBRARY_PATH"):
+        pytest.skip("VWO_LIBRARY_PATH overrides the bundled library")
+    here = os.path.dirname(os.path.abspath(vwo.__file__))
+    assert vwo.library_path == os.path.join(here, "libvwo.so")
+    assert os.path.isfile(os.path.join(here, "py.typed"))
+    assert vwo.__version__.count(".") == 2
+
+
+def test_module_api():
+    assert vwo.GOAL_TYPES.REVENUE == "REVENUE_TRACKING"
+    assert vwo.GOAL_TYPES.CUSTOM == "CUSTOM_GOAL" and vwo.GOAL_TYPES.ALL == "ALL"
+    assert vwo.LOG_LEVELS.DEBUG == logging.DEBUG and vwo.LOG_LEVELS.ERROR == logging.ERROR
+    assert issubclass(MemoryStorage, vwo.UserStorage)
+    assert vwo.UserStorage().get("u", "c") is None
+
+
+def test_readme_usage_runs_unchanged():
+    """vwo-python-sdk's README usage: storage, logger, integrations, batch events, every method."""
+    seen = {"integrations": [], "flush": []}
+
+    class Integrations:
+        def callback(self, properties):
+            seen["integrations"].append(properties)
+
+    storage = MemoryStorage()
+    logger = QuietLogger()
+    client = vwo.launch(
+        settings_text(FT),
+        logger=logger,
+        user_storage=storage,
+        is_development_mode=True,
+        goal_type_to_track=vwo.GOAL_TYPES.ALL,
+        batch_events={"events_per_request": 5, "request_time_interval": 60,
+                      "flush_callback": lambda err, events: seen["flush"].append((err, events))},
+        integrations=Integrations(),
+        log_level=vwo.LOG_LEVELS.ERROR,
+    )
+    assert client is not None
+    # with a user storage, vwo-python-sdk answers get_variation_name only for users already activated
+    assert client.get_variation_name(FT, "Ashley") is None
+    assert client.is_feature_enabled(FT, "Ashley", custom_variables={}, variation_targeting_variables={}) is True
+    assert client.get_variation_name(FT, "Ashley") == "Variation-2"
+    v = client.get_feature_variable_value(FT, "STRING_VARIABLE", "Ashley")
+    assert isinstance(v, str)
+    assert isinstance(client.get_feature_variable_value(FT, "INTEGER_VARIABLE", "Ashley"), int)
+    assert client.get_feature_variable_value(FT, "NO_SUCH_VARIABLE", "Ashley") is None
+    assert client.track(FT, "Ashley", "FEATURE_TEST_GOAL", revenue_value=10, custom_variables={}) == {FT: True}
+    assert client.is_feature_enabled(FT, "Bill") in (True, False)
+    assert client.is_feature_enabled(FT, "Chris") in (True, False)
+    assert client.track([FT], "Bill", "FEATURE_TEST_GOAL") == {FT: True}
+    assert client.track(None, "Chris", "FEATURE_TEST_GOAL", goal_type_to_track="ALL") == {FT: True}
+    assert client.push("tag", "value", "Ashley") is True
+    assert client.push({"a": "1", "b": "2"}, "Ashley") is True
+    assert client.flush_events(mode="sync") is True
+    assert storage.records[("Ashley", FT)]["variationName"] == "Variation-2"
+    assert seen["integrations"], "integrations callback not called"
+    assert isinstance(seen["integrations"][0], dict)
+    assert client.set_opt_out() is True
+    assert client.activate(AB, "Ashley") is None
+    assert client.get_variation_name(FT, "Ashley") is None
+    assert client.is_feature_enabled(FT, "Ashley") is False
+    assert client.track(FT, "Ashley", "FEATURE_TEST_GOAL") is None
+    assert client.push("tag", "value", "Ashley") is False
+    client.close()
+
+
+def test_variable_values_are_typed():
+    c = vwo.launch(settings_text("FR_T_100_W_100"), is_development_mode=True)
+    types = {"STRING_VARIABLE": str, "INTEGER_VARIABLE": int, "FLOAT_VARIABLE": float,
+             "BOOLEAN_VARIABLE": bool, "JSON_VARIABLE": dict}
+    for key, t in types.items():
+        v = c.get_feature_variable_value("FR_T_100_W_100", key, "Ashley")
+        assert type(v) is t, (key, v)
+    c.close()
+
+
+def test_flush_events_without_batching_is_none():
+    with ab_client() as c:
+        assert c.flush_events(mode="sync") is None
+
+
+BAD_VALUES = [None, 1, 1.5, True, b"bytes", ["list"], {"d": 1}, object(), "a\0b", "\ud800"]
+
+
+@pytest.mark.parametrize("bad", BAD_VALUES, ids=repr)
+def test_bad_input_gives_failure_values(bad):
+    with ab_client() as c:
+        assert c.activate(bad, "u") is None
+        assert c.activate(AB, bad) is None
+        assert c.get_variation_name(bad, "u") is None
+        assert c.get_variation_name(AB, bad) is None
+        assert c.is_feature_enabled(bad, "u") is False
+        assert c.is_feature_enabled(FT, bad) is False
+        assert c.get_feature_variable_value(bad, "v", "u") is None
+        assert c.get_feature_variable_value(FT, bad, "u") is None
+        assert c.get_feature_variable_value(FT, "v", bad) is None
+        assert c.track(AB, bad, "CUSTOM") is None
+        assert c.track(AB, "u", bad) is None
+        if not isinstance(bad, dict):  # push(dict, user_id) is the custom-dimension-map form
+            assert c.push(bad, "v", "u") is False
+        assert c.push("k", bad, "u") is False
+        assert c.push("k", "v", bad) is False
+        if bad is not None and not isinstance(bad, (str, list, dict)):
+            assert c.track(bad, "u", "CUSTOM") is None
+        # options of the wrong type
+        if bad is not None and not isinstance(bad, dict):
+            assert c.activate(AB, "u", custom_variables=bad) is None
+            assert c.is_feature_enabled(FT, "u", variation_targeting_variables=bad) is False
+
+
+def test_bad_input_more():
+    with ab_client() as c:
+        assert c.activate("", "u") is None and c.activate(AB, "") is None
+        assert c.activate("NO_SUCH_CAMPAIGN", "u") is None
+        huge = "x" * 5_000_000
+        assert c.get_variation_name(AB, huge) in ("Control", "Variation-1")
+        assert c.activate(huge, "u") is None
+        assert c.push("k" * 256, "v", "u") is False
+        assert c.push("k", "v" * 256, "u") is False
+        assert c.track([AB, 3], "u", "CUSTOM") is None
+        assert c.track(AB, "u", "CUSTOM", revenue_value=object()) in (None, {AB: False}, {AB: True})
+        assert c.activate(AB, "u", custom_variables={"x": float("nan")}) is None
+        deep = {}
+        d = deep
+        for _ in range(5000):
+            d["a"] = {}
+            d = d["a"]
+        assert c.activate(AB, "u", custom_variables=deep) is None
+        assert c.push({"k": "v"}, None) is False
+        assert c.push(None) is False
+        assert c.get_and_update_settings_file(account_id="999", sdk_key="nope") is None
+
+
+def test_launch_failure_values():
+    s = settings_text(AB)
+    assert vwo.launch(None) is None
+    assert vwo.launch(12) is None
+    assert vwo.launch(json.loads(s)) is None  # vwo-python-sdk takes the JSON text only
+    assert vwo.launch("not json") is None
+    assert vwo.launch("{}") is None
+    assert vwo.launch(s, logger=object()) is None
+    assert vwo.launch(s, user_storage=object()) is None
+    assert vwo.launch(s, integrations=object()) is None
+    assert vwo.launch(s, goal_type_to_track="NOPE") is None
+    assert vwo.launch(s, batch_events={}) is None
+    assert vwo.launch(s, batch_events={"events_per_request": 0}) is None
+    assert vwo.launch(s, batch_events={"events_per_request": 5001}) is None
+    assert vwo.launch(s, batch_events={"request_time_interval": 0}) is None
+    assert vwo.launch(s, batch_events={"events_per_request": 10, "flush_callback": 3}) is None
+    assert vwo.launch(s, batch_events=[1]) is None
+    c = vwo.launch(s, is_development_mode=True, unknown_kwarg=1)
+    assert c is not None
+    c.close()
+
+
+def test_get_settings_file_failure_is_empty_object(collector):
+    assert vwo.get_settings_file("", "") == "{}"
+    assert vwo.get_settings_file(None, "k") == "{}"
+    assert vwo.get_settings_file(1, "k", base_url="http://127.0.0.1:9") == "{}"
+    # a collector answering 200 with "{}": the text as VWO sent it
+    assert vwo.get_settings_file(123, "key", base_url=collector.base_url) == "{}"
+    method, target, _body, _h = collector.take()[0]
+    assert method == "GET" and target.startswith("/server-side/settings")
+
+
+def test_callbacks_that_raise_are_logged_not_propagated(caplog):
+    class BadStorage(vwo.UserStorage):
+        def get(self, user_id, campaign_key):
+            raise RuntimeError("get boom")
+
+        def set(self, user_data):
+            raise RuntimeError("set boom")
+
+    class BadIntegrations:
+        def callback(self, properties):
+            raise ValueError("integrations boom")
+
+    class BadLogger:
+        def log(self, level, message):
+            raise KeyError("logger boom")
+
+    with caplog.at_level(logging.ERROR, logger="vwo"):
+        c = vwo.launch(settings_text(AB), user_storage=BadStorage(), integrations=BadIntegrations(),
+                       logger=BadLogger(), is_development_mode=True)
+        assert c is not None
+        assert c.activate(AB, "Ashley") in ("Control", "Variation-1")
+        assert c.activate("", "Ashley") is None  # makes libvwo log through the raising logger
+        c.close()
+    text = caplog.text
+    assert "get boom" in text and "set boom" in text and "integrations boom" in text
+    assert "logger boom" in text
+
+
+def test_flush_callback_that_raises(collector, caplog):
+    def boom(err, events):
+        raise RuntimeError("flush boom")
+
+    with caplog.at_level(logging.ERROR, logger="vwo"):
+        c = vwo.launch(settings_text(AB), base_url=collector.base_url,
+                       batch_events={"events_per_request": 2, "flush_callback": boom})
+        for u in ("a", "b", "c", "d"):
+            c.activate(AB, u)
+        assert c.flush_events("sync") is True
+        c.close()
+    assert "flush boom" in caplog.text
+    assert len(collector.take()) >= 2
+
+
+def test_storage_get_returning_garbage_is_nothing_stored():
+    class Weird(vwo.UserStorage):
+        def get(self, user_id, campaign_key):
+            return ["not", "a", "dict"]
+
+    logger = QuietLogger()
+    c = vwo.launch(settings_text(AB), user_storage=Weird(), logger=logger, is_development_mode=True)
+    assert c.activate(AB, "Ashley") in ("Control", "Variation-1")
+    c.close()
+
+
+def test_close_twice_and_calls_after_close(collector):
+    c = vwo.launch(settings_text(AB), base_url=collector.base_url, logger=QuietLogger())
+    want = c.activate(AB, "Ashley")
+    assert c.close() is True
+    assert c.close() is True
+    assert c.get_variation_name(AB, "Ashley") == want
+    assert c.activate(AB, "Bill") in ("Control", "Variation-1")  # decided; its event is dropped
+    assert c.flush_events("sync") is None
+    assert len(collector.take()) == 1
+    assert c.delivery_counters()["dropped"] >= 1
+    with vwo.launch(settings_text(AB), is_development_mode=True) as d:
+        assert d.activate(AB, "Ashley") == want
+
+
+def _decide_all(c, ops):
+    return [c.get_variation_name(k, u, custom_variables=cv) for k, u, cv in ops]
+
+
+def test_threads_equal_sequential(bench_settings):
+    s = json.loads(bench_settings)
+    keys = [c["key"] for c in s["campaigns"] if c["type"] in ("VISUAL_AB", "FEATURE_TEST")]
+    n = int(os.environ.get("VWO_TEST_THREAD_OPS", "20000"))
+    ops = [(keys[i % len(keys)], "user_%d" % (i * 7919 % 100000), {"browser": "Chrome", "country": "US"})
+           for i in range(n)]
+    c = vwo.launch(bench_settings, is_development_mode=True)
+    want = _decide_all(c, ops)
+    results = [None] * 8
+    errors = []
+
+    def work(i):
+        try:
+            results[i] = _decide_all(c, ops)
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    c.close()
+    assert not errors
+    assert all(r == want for r in results)
+    assert sum(1 for v in want if v is not None) > n // 4
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_fork_child_decides_and_tracks(collector):
+    c = vwo.launch(settings_text(AB), base_url=collector.base_url, logger=QuietLogger())
+    want = c.activate(AB, "Ashley")  # queued in the parent before the fork
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 1
+        try:
+            os.close(r)
+            got = c.get_variation_name(AB, "Ashley")
+            tracked = c.track(AB, "Bill", "CUSTOM")
+            b = c.activate(AB, "Chris")
+            ok = c.close(timeout=10)
+            os.write(w, json.dumps([got, tracked, b, ok]).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    data = b""
+    while True:
+        chunk = os.read(r, 4096)
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    got, tracked, b, ok = json.loads(data)
+    assert got == want and ok is True
+    assert b in ("Control", "Variation-1")
+    # parent unaffected
+    assert c.get_variation_name(AB, "Ashley") == want
+    assert c.close(timeout=10) is True
+    reqs = collector.take()
+    # Ashley's impression (parent, queued before the fork), Chris's impression and Bill's goal (child):
+    # three requests for three different visitors, none sent twice.
+    from urllib.parse import parse_qs, urlsplit
+    visitors = sorted((urlsplit(t).path, parse_qs(urlsplit(t).query)["u"][0]) for _m, t, _b, _h in reqs)
+    assert len(visitors) == 3, reqs
+    assert len(set(v for _p, v in visitors)) == 3, visitors
+    assert [p for p, _v in visitors].count("/server-side/track-goal") == 1
+
+
+def test_settings_fetch_and_update(collector):
+    ab = settings_text(AB)
+    ft = json.loads(settings_text(FT))
+    ft["accountId"] = json.loads(ab)["accountId"]
+    collector.responses["/server-side/settings"] = ab
+    fetched = vwo.get_settings_file(json.loads(ab)["accountId"], "key", base_url=collector.base_url)
+    assert json.loads(fetched) == json.loads(ab)
+    c = vwo.launch(fetched, base_url=collector.base_url, is_development_mode=True)
+    assert c.get_variation_name(FT, "Ashley") is None
+    collector.responses["/server-side/pull"] = json.dumps(ft)
+    updated = c.get_and_update_settings_file(is_via_webhook=True)
+    assert json.loads(updated)["campaigns"][0]["key"] == FT
+    assert c.get_variation_name(FT, "Ashley") == "Variation-2"
+    collector.responses["/server-side/settings"] = "not json"
+    assert c.get_and_update_settings_file() is None  # invalid settings: the current ones stay
+    assert c.get_variation_name(FT, "Ashley") == "Variation-2"
+    paths = [t.split("?", 1)[0] for _m, t, _b, _h in collector.take()]
+    assert paths == ["/server-side/settings", "/server-side/pull", "/server-side/settings"]
+    c.close()
+
+
+def test_callback_reentering_the_api():
+    """An integrations callback that calls the client again on the same thread (libvwo holds no lock)."""
+    inner = []
+
+    class Hook:
+        def callback(self, properties):
+            if properties.get("source") == "activate":
+                inner.append(client.get_variation_name(AB, "Bill"))
+                inner.append(client.is_feature_enabled(FT, "Bill"))
+
+    client = vwo.launch(settings_text(AB), integrations=Hook(), is_development_mode=True)
+    want_ashley = vwo.launch(settings_text(AB), is_development_mode=True).get_variation_name(AB, "Ashley")
+    assert client.activate(AB, "Ashley") == want_ashley
+    assert inner and inner[0] in ("Control", "Variation-1") and inner[1] is False
+    client.close()
+
+
+def test_long_variation_names_need_a_bigger_buffer():
+    s = json.loads(settings_text(AB))
+    for i, v in enumerate(s["campaigns"][0]["variations"]):
+        v["name"] = ("Variation-%d-" % i) + "é" * 400
+    c = vwo.launch(json.dumps(s), is_development_mode=True)
+    small = vwo.launch(settings_text(AB), is_development_mode=True)
+    for user in ("Ashley", "Bill", "Chris"):
+        name = c.activate(AB, user)
+        index = [v["name"] for v in s["campaigns"][0]["variations"]].index(name)
+        assert small.activate(AB, user) == ["Control", "Variation-1"][index]
+        assert c.get_variation_name(AB, user) == name
+    c.close()
+    small.close()
+
+
+def test_custom_variables_encoding_is_by_content_and_type():
+    from vwo import _client
+
+    enc = _client._custom_variables_option
+    a = {"x": 1, "y": "s"}
+    assert enc(a) == b'{"custom_variables":{"x":1,"y":"s"}}'
+    assert enc(a) is enc(dict(a))  # remembered by content
+    a["x"] = 2  # mutated: new content, new text
+    assert enc(a) == b'{"custom_variables":{"x":2,"y":"s"}}'
+    assert enc({"x": True, "y": "s"}) == b'{"custom_variables":{"x":true,"y":"s"}}'
+    assert enc({"x": 1.0, "y": "s"}) == b'{"custom_variables":{"x":1.0,"y":"s"}}'
+    assert enc({"x": -0.0}) == b'{"custom_variables":{"x":-0.0}}'
+    assert enc({"x": 0.0}) == b'{"custom_variables":{"x":0.0}}'
+    assert enc({1: "a"}) == b'{"custom_variables":{"1":"a"}}'
+    assert enc({True: "a"}) == b'{"custom_variables":{"true":"a"}}'
+    assert enc({"x": [1, 2]}) == b'{"custom_variables":{"x":[1,2]}}'
+    assert enc({"x": float("nan")}) is _client._BAD
+    assert enc(None) is None

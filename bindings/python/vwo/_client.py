@@ -1,0 +1,642 @@
+"""vwo-python-sdk 1.68.2's API over libvwo's C ABI. The binding converts types and lifetimes; the logic is in
+libvwo. Failure values are vwo-python-sdk's: no exception leaves a public method."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import threading
+import weakref
+from ctypes import byref, c_bool, c_size_t
+from typing import Any, Dict, List, Optional, Union
+
+from . import _lib
+from ._lib import lib
+
+__all__ = ["VWO", "UserStorage", "GOAL_TYPES", "LOG_LEVELS", "launch", "get_settings_file"]
+
+LOGGER = logging.getLogger("vwo")
+SDK_NAME_SUFFIX = "python"
+
+
+class GOAL_TYPES:
+    """Goal types of ``goal_type_to_track`` (as vwo-python-sdk's ``vwo.GOAL_TYPES``)."""
+
+    REVENUE = "REVENUE_TRACKING"
+    CUSTOM = "CUSTOM_GOAL"
+    ALL = "ALL"
+
+
+class LOG_LEVELS:
+    """Log levels of ``log_level`` (the ``logging`` module's numbers)."""
+
+    DEBUG = logging.DEBUG
+    INFO = logging.INFO
+    WARNING = logging.WARNING
+    ERROR = logging.ERROR
+
+
+_GOAL_TYPES = (GOAL_TYPES.REVENUE, GOAL_TYPES.CUSTOM, GOAL_TYPES.ALL)
+_LOG_LEVELS = (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR)
+_LOG_LEVEL_NAMES = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
+
+
+class UserStorage:
+    """Base class of a user storage: override ``get`` and ``set``.
+
+    ``get(user_id, campaign_key)`` returns the dict saved for the user in the campaign (``userId``,
+    ``campaignKey``, ``variationName`` and maybe ``goalIdentifiers``) or None; ``set(user_data)`` saves it.
+    """
+
+    def get(self, user_id: str, campaign_key: str) -> Optional[Dict[str, Any]]:
+        return None
+
+    def set(self, user_data: Dict[str, Any]) -> None:
+        return None
+
+
+def _log(custom_logger: Any, level: int, message: str) -> None:
+    """A message of the binding itself: to the custom logger if given, else to ``logging`` (logger ``vwo``)."""
+    if custom_logger is not None:
+        try:
+            custom_logger.log(level, message)
+            return
+        except Exception:  # noqa: BLE001 - a failing custom logger falls back to logging
+            pass
+    LOGGER.log(level, message)
+
+
+_tls = threading.local()
+
+
+class _Scratch:
+    """Per-thread out-parameters of the decision calls (no allocation per call)."""
+
+    __slots__ = ("buf", "size", "length", "has", "length_ref", "has_ref", "buf_ref", "busy")
+
+    def __init__(self) -> None:
+        self.busy = False  # a callback of libvwo calling the API again on this thread gets its own
+        self.size = 256
+        self.buf = ctypes.create_string_buffer(self.size)
+        self.length = c_size_t()
+        self.has = c_bool()
+        # addresses of the out-parameters (the objects above keep the memory alive)
+        self.length_ref = ctypes.addressof(self.length)
+        self.has_ref = ctypes.addressof(self.has)
+        self.buf_ref = ctypes.addressof(self.buf)
+
+
+def _scratch() -> _Scratch:
+    try:
+        s = _tls.scratch
+    except AttributeError:
+        s = _tls.scratch = _Scratch()
+    if s.busy:  # re-entered from a callback during a call on this thread
+        return _Scratch()
+    return s
+
+
+def _cstr(value: Any) -> Optional[bytes]:
+    """A Python str as a C string; None when it cannot be one (not a str, NUL inside, lone surrogate)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        b = value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    if b"\0" in b:
+        return None
+    return b
+
+
+_BAD = object()
+
+
+# One encoder for every call (json.dumps with arguments builds a new encoder each time).
+_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=str, separators=(",", ":")).encode
+
+
+def _options(kwargs: Dict[str, Any], allowed: frozenset) -> Any:
+    """Per-call options as JSON bytes, None when there are none, _BAD when they cannot be encoded."""
+    if len(kwargs) == 1 and "custom_variables" in kwargs:  # the common case, without the loop
+        return _custom_variables_option(kwargs["custom_variables"])
+    parts = []
+    for k, v in kwargs.items():
+        if v is None or k not in allowed:
+            continue
+        try:
+            parts.append('"%s":%s' % (k, _dumps(v)))
+        except (TypeError, ValueError, RecursionError):
+            return _BAD
+    if not parts:
+        return None
+    try:
+        return ("{" + ",".join(parts) + "}").encode("utf-8")
+    except UnicodeEncodeError:
+        return _BAD
+
+
+_SCALARS = (str, int, bool, type(None), float)
+_CV_CACHE: Dict[Any, bytes] = {}
+_CV_CACHE_MAX = 1024
+
+
+def _custom_variables_option(cv: Any) -> Any:
+    """``{"custom_variables": cv}`` as JSON bytes. Flat dicts of scalars (the usual user profile) are
+    encoded once and remembered by content: the key holds every key and value with its exact type, so
+    only an equal dict (same types, same values) finds the same text; float zeros are never remembered
+    (0.0 == -0.0 but their texts differ)."""
+    if cv is None:
+        return None
+    key = None
+    if type(cv) is dict and len(cv) <= 64:
+        key = (tuple(cv.items()), tuple(map(type, cv)), tuple(map(type, cv.values())))
+        try:
+            hit = _CV_CACHE.get(key)
+        except TypeError:  # an unhashable value: not a flat dict
+            key = hit = None
+        if hit is not None:
+            return hit
+    try:
+        text = ('{"custom_variables":' + _dumps(cv) + "}").encode("utf-8")
+    except (TypeError, ValueError, RecursionError, UnicodeEncodeError):
+        return _BAD
+    if key is not None and all(t is str for t in key[1]) and all(t in _SCALARS for t in key[2]) and not any(
+        type(v) is float and v == 0.0 for v in cv.values()
+    ):
+        if len(_CV_CACHE) >= _CV_CACHE_MAX:
+            _CV_CACHE.clear()
+        _CV_CACHE[key] = text
+    return text
+
+
+_DECIDE_OPTS = frozenset(
+    ["custom_variables", "variation_targeting_variables", "user_agent", "user_ip_address", "custom_properties"]
+)
+_FEATURE_VAR_OPTS = frozenset(["custom_variables", "variation_targeting_variables"])
+_TRACK_OPTS = _DECIDE_OPTS | frozenset(
+    ["revenue_value", "goal_type_to_track", "event_properties", "should_track_returning_user"]
+)
+
+
+# ------------------------------------------------------------------------------------------------ callbacks
+class _Hooks:
+    """The C callbacks of one client. Holds the CFUNCTYPE objects (kept alive as long as the client's C
+    handle) and never lets an exception cross into C: it is logged instead."""
+
+    def __init__(self, logger: Any, user_storage: Any, integrations: Any, flush_callback: Any) -> None:
+        self.logger = logger
+        self.user_storage = user_storage
+        self.integrations = integrations
+        self.flush_callback = flush_callback
+        cb = _lib.Callbacks()
+        if user_storage is not None:
+            self._get = _lib.STORAGE_GET(self._storage_get)
+            self._set = _lib.STORAGE_SET(self._storage_set)
+            cb.storage_get = self._get
+            cb.storage_set = self._set
+        if logger is not None:
+            self._logger = _lib.LOGGER(self._log)
+            cb.logger = self._logger
+        if integrations is not None:
+            self._integrations = _lib.INTEGRATIONS(self._integrate)
+            cb.integrations = self._integrations
+        if flush_callback is not None:
+            self._flush = _lib.FLUSH(self._flushed)
+            cb.flush = self._flush
+        self.struct = cb
+
+    def _storage_get(self, _ud: Any, user_id: bytes, campaign_key: bytes) -> Optional[int]:
+        try:
+            record = self.user_storage.get(user_id.decode("utf-8"), campaign_key.decode("utf-8"))
+            if record is None:
+                return None
+            buf = ctypes.create_string_buffer(_dumps(record).encode("utf-8"))
+            _tls.storage_buf = buf  # valid until the next storage_get on this thread
+            return ctypes.addressof(buf)
+        except Exception as e:  # noqa: BLE001
+            _log(self.logger, logging.ERROR, "user storage get raised %s: %s" % (type(e).__name__, e))
+            return None
+
+    def _storage_set(self, _ud: Any, record_json: bytes) -> int:
+        try:
+            self.user_storage.set(json.loads(record_json.decode("utf-8")))
+            return 0
+        except Exception as e:  # noqa: BLE001
+            _log(self.logger, logging.ERROR, "user storage set raised %s: %s" % (type(e).__name__, e))
+            return 1
+
+    def _log(self, _ud: Any, level: int, message: bytes) -> None:
+        try:
+            self.logger.log(level, message.decode("utf-8", "replace"))
+        except Exception as e:  # noqa: BLE001
+            LOGGER.error("custom logger raised %s: %s", type(e).__name__, e)
+
+    def _integrate(self, _ud: Any, payload: bytes) -> None:
+        try:
+            self.integrations.callback(json.loads(payload.decode("utf-8")))
+        except Exception as e:  # noqa: BLE001
+            _log(self.logger, logging.ERROR, "integrations callback raised %s: %s" % (type(e).__name__, e))
+
+    def _flushed(self, _ud: Any, error: Optional[bytes], events: bytes) -> None:
+        try:
+            err = error.decode("utf-8", "replace") if error is not None else None
+            self.flush_callback(err, json.loads(events.decode("utf-8")))
+        except Exception as e:  # noqa: BLE001
+            _log(self.logger, logging.ERROR, "flush_callback raised %s: %s" % (type(e).__name__, e))
+
+
+# ------------------------------------------------------------------------------------------------ the client
+_live: "weakref.WeakSet[VWO]" = weakref.WeakSet()
+_live_lock = threading.Lock()
+
+
+def _free(box: List[Any]) -> None:
+    """Finalizer: frees the C client (flushes its queued events first)."""
+    h = box[0]
+    box[0] = None
+    if h:
+        lib.vwo_client_free(h)
+
+
+class VWO:
+    """A launched client (vwo-python-sdk's ``VWO`` instance). Create it with :func:`launch`.
+
+    ``close()`` (or ``with vwo.launch(...) as client:``) flushes queued events and stops the event thread;
+    decisions still work afterwards but send nothing. The C client itself is freed when the object is
+    garbage collected or at interpreter exit.
+    """
+
+    def __init__(self, handle: Any, hooks: _Hooks, settings: str, options: bytes) -> None:
+        self._h = handle
+        self._hooks = hooks  # keeps the CFUNCTYPE objects alive as long as the C client
+        self._settings = settings
+        self._options = options
+        self._closed = False
+        self._opted_out = False
+        self._box = [handle]
+        self._finalizer = weakref.finalize(self, _free, self._box)
+        with _live_lock:
+            _live.add(self)
+
+    # -- lifetime --------------------------------------------------------------------------------
+    def close(self, timeout: Optional[float] = None) -> bool:
+        """Flushes queued events (waiting up to ``timeout`` seconds, default: the launch option
+        ``delivery.close_timeout_ms``) and stops the event thread. Closing twice is fine. Returns whether
+        everything queued was settled."""
+        if self._closed:
+            return True
+        self._closed = True
+        ms = _lib.TIMEOUT_DEFAULT if timeout is None else max(0, int(timeout * 1000))
+        report = _lib.FlushReport()
+        st = lib.vwo_client_close(self._h, ms, byref(report))
+        return st == _lib.OK and bool(report.completed)
+
+    def __enter__(self) -> "VWO":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _relaunch_after_fork(self) -> None:
+        """In a forked child: the parent's C client (its event thread is gone, its queue is the parent's to
+        send) is abandoned, never freed, and a fresh one takes its place."""
+        self._finalizer.detach()
+        out = _lib.Client()
+        st = lib.vwo_client_launch(self._settings.encode("utf-8"), self._options, byref(self._hooks.struct), byref(out))
+        if st != _lib.OK:
+            _log(self._hooks.logger, logging.ERROR, "relaunch after fork failed: " + _lib.last_error())
+            return
+        self._h = out
+        self._box = [out]
+        self._finalizer = weakref.finalize(self, _free, self._box)
+        if self._opted_out:
+            lib.vwo_client_set_opt_out(out)
+        if self._closed:
+            lib.vwo_client_close(out, 0, None)
+
+    # -- decisions -------------------------------------------------------------------------------
+    def _variation(self, fn: Any, campaign_key: Any, user_id: Any, kwargs: Dict[str, Any], api: str) -> Optional[str]:
+        k = _cstr(campaign_key)
+        u = _cstr(user_id)
+        if k is None or u is None:
+            _log(self._hooks.logger, logging.ERROR, "%s: campaign_key and user_id must be strings" % api)
+            return None
+        opts = _options(kwargs, _DECIDE_OPTS) if kwargs else None
+        if opts is _BAD:
+            _log(self._hooks.logger, logging.ERROR, "%s: options are not JSON-serialisable" % api)
+            return None
+        s = _scratch()
+        s.busy = True
+        try:
+            st = fn(self._h, k, u, opts, s.buf_ref, s.size, s.length_ref, s.has_ref)
+            if st == 0:
+                if not s.has.value:
+                    return None
+                return s.buf.raw[: s.length.value].decode("utf-8")
+            if st == _lib.BUFFER_TOO_SMALL:
+                # The decision is made (and its impression sent): read the name without a new event.
+                n = s.length.value + 1
+                big = ctypes.create_string_buffer(n)
+                st = lib.vwo_client_get_variation_name(
+                    self._h, k, u, opts, ctypes.addressof(big), n, s.length_ref, s.has_ref
+                )
+                if st == 0 and s.has.value:
+                    return big.raw[: s.length.value].decode("utf-8")
+        finally:
+            s.busy = False
+        self._failed(api, st)
+        return None
+
+    def _failed(self, api: str, status: int) -> None:
+        _log(self._hooks.logger, logging.ERROR, "%s: status %d: %s" % (api, status, _lib.last_error()))
+
+    def activate(self, campaign_key: str, user_id: str, **kwargs: Any) -> Optional[str]:
+        """The variation of a VISUAL_AB campaign for the user (an impression is sent the first time)."""
+        return self._variation(lib.vwo_client_activate, campaign_key, user_id, kwargs, "activate")
+
+    def get_variation_name(self, campaign_key: str, user_id: str, **kwargs: Any) -> Optional[str]:
+        """The variation of a VISUAL_AB or FEATURE_TEST campaign for the user (no event)."""
+        return self._variation(lib.vwo_client_get_variation_name, campaign_key, user_id, kwargs, "get_variation_name")
+
+    def is_feature_enabled(self, campaign_key: str, user_id: str, **kwargs: Any) -> bool:
+        k = _cstr(campaign_key)
+        u = _cstr(user_id)
+        if k is None or u is None:
+            _log(self._hooks.logger, logging.ERROR, "is_feature_enabled: campaign_key and user_id must be strings")
+            return False
+        opts = _options(kwargs, _DECIDE_OPTS) if kwargs else None
+        if opts is _BAD:
+            return False
+        flag = c_bool()
+        st = lib.vwo_client_is_feature_enabled(self._h, k, u, opts, byref(flag))
+        if st != 0:
+            self._failed("is_feature_enabled", st)
+            return False
+        return flag.value
+
+    def get_feature_variable_value(self, campaign_key: str, variable_key: str, user_id: str, **kwargs: Any) -> Any:
+        """The variable's value cast to its type (str, int, float, bool, dict), or None."""
+        k = _cstr(campaign_key)
+        v = _cstr(variable_key)
+        u = _cstr(user_id)
+        if k is None or v is None or u is None:
+            _log(self._hooks.logger, logging.ERROR, "get_feature_variable_value: keys and user_id must be strings")
+            return None
+        opts = _options(kwargs, _FEATURE_VAR_OPTS) if kwargs else None
+        if opts is _BAD:
+            return None
+        out = _lib.OwnedStr()
+        st = lib.vwo_client_get_feature_variable_value(self._h, k, v, u, opts, byref(out))
+        if st != 0:
+            self._failed("get_feature_variable_value", st)
+            return None
+        text = _lib.take_string(out)
+        return None if text is None else json.loads(text)
+
+    def track(
+        self, campaign_specifier: Union[str, List[str], None], user_id: str, goal_identifier: str, **kwargs: Any
+    ) -> Optional[Dict[str, bool]]:
+        """Converts a goal: ``{campaign_key: bool}`` for the campaigns considered, or None."""
+        u = _cstr(user_id)
+        g = _cstr(goal_identifier)
+        if u is None or g is None:
+            _log(self._hooks.logger, logging.ERROR, "track: user_id and goal_identifier must be strings")
+            return None
+        opts = _options(kwargs, _TRACK_OPTS) if kwargs else None
+        if opts is _BAD:
+            return None
+        out = _lib.OwnedStr()
+        if campaign_specifier is None:
+            st = lib.vwo_client_track(self._h, None, u, g, opts, byref(out))
+        elif isinstance(campaign_specifier, str):
+            k = _cstr(campaign_specifier)
+            if k is None:
+                return None
+            st = lib.vwo_client_track(self._h, k, u, g, opts, byref(out))
+        elif isinstance(campaign_specifier, (list, tuple)):
+            if not all(isinstance(c, str) for c in campaign_specifier):
+                _log(self._hooks.logger, logging.ERROR, "track: campaign keys must be strings")
+                return None
+            try:
+                keys = _dumps(list(campaign_specifier)).encode("utf-8")
+            except (ValueError, UnicodeEncodeError):
+                return None
+            st = lib.vwo_client_track_list(self._h, keys, u, g, opts, byref(out))
+        else:
+            _log(self._hooks.logger, logging.ERROR, "track: campaign_specifier must be a str, a list or None")
+            return None
+        if st != 0:
+            self._failed("track", st)
+            return None
+        text = _lib.take_string(out)
+        return None if text is None else json.loads(text)
+
+    def push(self, *args: Any, **kwargs: Any) -> bool:
+        """``push(tag_key, tag_value, user_id)`` or ``push(custom_dimension_map, user_id)``."""
+        first = args[0] if args else kwargs.get("tag_key", kwargs.get("custom_dimension_map"))
+        ok = c_bool()
+        if isinstance(first, dict):
+            user = args[1] if len(args) > 1 else kwargs.get("user_id")
+            u = _cstr(user)
+            if u is None:
+                return False
+            try:
+                dims = _dumps(first).encode("utf-8")
+            except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
+                return False
+            st = lib.vwo_client_push_map(self._h, dims, u, byref(ok))
+        else:
+            value = args[1] if len(args) > 1 else kwargs.get("tag_value")
+            user = args[2] if len(args) > 2 else kwargs.get("user_id")
+            k, v, u = _cstr(first), _cstr(value), _cstr(user)
+            if k is None or v is None or u is None:
+                _log(self._hooks.logger, logging.ERROR, "push: tag_key, tag_value and user_id must be strings")
+                return False
+            st = lib.vwo_client_push(self._h, k, v, u, byref(ok))
+        if st != 0:
+            self._failed("push", st)
+            return False
+        return ok.value
+
+    def flush_events(self, mode: str = "sync") -> Optional[bool]:
+        """Sends queued events now and waits for them ("sync"; "async" does not wait). True when event
+        batching is on, None when it is off (vwo-python-sdk's results)."""
+        report = _lib.FlushReport()
+        st = lib.vwo_client_flush_events(self._h, 0 if mode == "async" else _lib.TIMEOUT_DEFAULT, byref(report))
+        if st != 0:
+            self._failed("flush_events", st)
+            return False
+        return True if report.batch_events_enabled else None
+
+    def set_opt_out(self) -> Optional[bool]:
+        """Flushes queued events; afterwards every API returns its failure value and nothing is sent."""
+        st = lib.vwo_client_set_opt_out(self._h)
+        if st != 0:
+            self._failed("set_opt_out", st)
+            return None
+        self._opted_out = True
+        return True
+
+    def get_and_update_settings_file(
+        self, account_id: Any = None, sdk_key: Any = None, is_via_webhook: bool = False
+    ) -> Optional[str]:
+        """Fetches the account's settings and swaps them in when changed; the settings now in force."""
+        if account_id is not None or sdk_key is not None:
+            try:
+                current = json.loads(self._settings)
+            except ValueError:
+                current = {}
+            if (account_id is not None and str(account_id) != str(current.get("accountId"))) or (
+                sdk_key is not None and sdk_key != current.get("sdkKey")
+            ):
+                _log(self._hooks.logger, logging.ERROR,
+                     "get_and_update_settings_file: only the launched account's settings can be fetched")
+                return None
+        out = _lib.OwnedStr()
+        st = lib.vwo_client_get_and_update_settings_file(self._h, bool(is_via_webhook), byref(out))
+        if st != 0:
+            self._failed("get_and_update_settings_file", st)
+            return None
+        text = _lib.take_string(out)
+        if text is not None:
+            self._settings = text
+        return text
+
+    # -- libvwo extras ---------------------------------------------------------------------------
+    def delivery_counters(self) -> Dict[str, int]:
+        """The event thread's counters (accepted, delivered, failed, dropped, …)."""
+        c = _lib.DeliveryCounters()
+        lib.vwo_client_delivery_counters(self._h, byref(c))
+        return {name: getattr(c, name) for name, _ in _lib.DeliveryCounters._fields_}
+
+
+def _after_fork_in_child() -> None:
+    with _live_lock:
+        clients = list(_live)
+    for c in clients:
+        try:
+            c._relaunch_after_fork()
+        except Exception as e:  # noqa: BLE001
+            LOGGER.error("relaunch after fork raised %s: %s", type(e).__name__, e)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# ------------------------------------------------------------------------------------------------ launch
+def _has(obj: Any, name: str) -> bool:
+    return callable(getattr(obj, name, None))
+
+
+def launch(
+    settings_file: Any,
+    logger: Any = None,
+    user_storage: Any = None,
+    is_development_mode: bool = False,
+    goal_type_to_track: Optional[str] = None,
+    batch_events: Optional[Dict[str, Any]] = None,
+    integrations: Any = None,
+    log_level: Any = None,
+    base_url: Optional[str] = None,
+    delivery: Optional[Dict[str, Any]] = None,
+    **kwargs: Any,
+) -> Optional[VWO]:
+    """vwo-python-sdk's ``launch``: a client, or None when an argument is invalid (logged).
+
+    libvwo extras: ``base_url`` (VWO's collector by default) and ``delivery`` (the C ABI's ``delivery``
+    launch options: timeouts, queue, retries, spool). Unknown keyword arguments are ignored, as
+    vwo-python-sdk does.
+    """
+    def bad(why: str) -> None:
+        _log(logger if _has(logger, "log") else None, logging.ERROR, "launch: " + why)
+
+    s = _cstr(settings_file)
+    if s is None:
+        bad("settings_file must be a JSON string")
+        return None
+    if logger is not None and not _has(logger, "log"):
+        bad("logger must have a log(level, message) method")
+        return None
+    if user_storage is not None and not (_has(user_storage, "get") and _has(user_storage, "set")):
+        bad("user_storage must have get and set methods")
+        return None
+    if integrations is not None and not _has(integrations, "callback"):
+        bad("integrations must have a callback method")
+        return None
+    opts: Dict[str, Any] = {"sdk_name_suffix": SDK_NAME_SUFFIX, "is_development_mode": bool(is_development_mode)}
+    if goal_type_to_track is not None:
+        if goal_type_to_track not in _GOAL_TYPES:
+            bad("goal_type_to_track must be one of %s" % (_GOAL_TYPES,))
+            return None
+        opts["goal_type_to_track"] = goal_type_to_track
+    flush_callback = None
+    if batch_events is not None:
+        if not isinstance(batch_events, dict) or not (
+            "events_per_request" in batch_events or "request_time_interval" in batch_events
+        ):
+            bad("batch_events must be a dict with events_per_request and/or request_time_interval")
+            return None
+        be: Dict[str, Any] = {}
+        epr = batch_events.get("events_per_request")
+        if epr is not None:
+            if type(epr) is not int or not 1 <= epr <= 5000:
+                bad("batch_events.events_per_request must be an int in [1, 5000]")
+                return None
+            be["events_per_request"] = epr
+        rti = batch_events.get("request_time_interval")
+        if rti is not None:
+            if type(rti) not in (int, float) or not rti >= 1:
+                bad("batch_events.request_time_interval must be a number >= 1")
+                return None
+            be["request_time_interval"] = rti
+        flush_callback = batch_events.get("flush_callback")
+        if flush_callback is not None and not callable(flush_callback):
+            bad("batch_events.flush_callback must be callable")
+            return None
+        opts["batch_events"] = be
+    if log_level is not None:
+        level = _LOG_LEVEL_NAMES.get(log_level) if isinstance(log_level, str) else log_level
+        if type(level) is int and level in _LOG_LEVELS:
+            opts["log_level"] = level
+    if base_url is not None:
+        opts["base_url"] = base_url
+    if delivery is not None:
+        opts["delivery"] = delivery
+    try:
+        options = _dumps(opts).encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError):
+        bad("launch options are not JSON-serialisable")
+        return None
+    hooks = _Hooks(logger, user_storage, integrations, flush_callback)
+    out = _lib.Client()
+    st = lib.vwo_client_launch(s, options, byref(hooks.struct), byref(out))
+    if st != _lib.OK:
+        bad("status %d: %s" % (st, _lib.last_error()))
+        return None
+    return VWO(out, hooks, settings_file, options)
+
+
+def get_settings_file(account_id: Any, sdk_key: Any, is_via_webhook: bool = False, base_url: Optional[str] = None) -> str:
+    """Fetches the account's settings file from VWO: the JSON text, or ``"{}"`` on failure (logged).
+
+    ``is_via_webhook`` is accepted for compatibility; the C ABI fetches ``/server-side/settings`` only.
+    ``base_url`` (libvwo extra) replaces VWO's collector.
+    """
+    if isinstance(account_id, int) and not isinstance(account_id, bool):
+        account_id = str(account_id)
+    a, k = _cstr(account_id), _cstr(sdk_key)
+    if a is None or k is None:
+        LOGGER.error("get_settings_file: account_id and sdk_key must be strings")
+        return "{}"
+    b = _cstr(base_url) if base_url is not None else None
+    out = _lib.OwnedStr()
+    st = lib.vwo_get_settings_file(a, k, b, byref(out))
+    if st != _lib.OK:
+        LOGGER.error("get_settings_file: status %d: %s", st, _lib.last_error())
+        return "{}"
+    text = _lib.take_string(out)
+    return "{}" if text is None else text
