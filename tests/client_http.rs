@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "../src/bin/vwo-conformance/policy.rs"]
+mod policy;
 
 use common::{Recorded, Reply, TestServer};
 use serde_json::{Map, Value};
@@ -202,33 +204,6 @@ const TRANSPORT_HEADERS: &[&str] = &[
     "connection",
 ];
 
-/// Removes the fields POLICY §2 says must differ: `d.sessionId`, `d.event.time`, the time suffix of
-/// `d.msgId`, `d.event.props.vwo_sdkName` / `vwo_sdkVersion`, any `eTime`, and batch events' `sId`.
-fn normalize_body(body: &mut Value) {
-    if let Some(d) = body.get_mut("d").and_then(Value::as_object_mut) {
-        d.shift_remove("sessionId");
-        d.shift_remove("eTime");
-        if let Some(Value::String(m)) = d.get_mut("msgId") {
-            if let Some(pos) = m.rfind('-') {
-                m.truncate(pos);
-            }
-        }
-        if let Some(ev) = d.get_mut("event").and_then(Value::as_object_mut) {
-            ev.shift_remove("time");
-            ev.shift_remove("eTime");
-            if let Some(props) = ev.get_mut("props").and_then(Value::as_object_mut) {
-                props.shift_remove("vwo_sdkName");
-                props.shift_remove("vwo_sdkVersion");
-            }
-        }
-    }
-    if let Some(list) = body.get_mut("ev").and_then(Value::as_array_mut) {
-        for ev in list.iter_mut().filter_map(Value::as_object_mut) {
-            ev.shift_remove("sId");
-        }
-    }
-}
-
 /// Compares what arrived with one corpus event: method, path, query (all keys in order; values except
 /// the ignored ones), headers (except User-Agent; Content-Type on POSTs with a body), and the JSON body
 /// except its time fields. The body comparison is skipped with `compare_body == false` (batches are
@@ -338,8 +313,8 @@ fn compare_request(want: &Value, got: &Recorded, compare_body: bool) -> Result<(
     }
     if compare_body {
         let mut want_body = want["body"].clone();
-        normalize_body(&mut want_body);
-        normalize_body(&mut got_body);
+        policy::normalize_body(&mut want_body);
+        policy::normalize_body(&mut got_body);
         if want_body != got_body {
             return Err(format!("body: expected {want_body} got {got_body}"));
         }
@@ -452,7 +427,7 @@ fn launch_corpus_client(doc: &Value, server: &TestServer) -> Client {
 /// The events of a batch body, normalized, as sortable texts.
 fn batch_events(body: &Value) -> Vec<String> {
     let mut b = body.clone();
-    normalize_body(&mut b);
+    policy::normalize_body(&mut b);
     b["ev"]
         .as_array()
         .unwrap()

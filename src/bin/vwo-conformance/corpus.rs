@@ -2,6 +2,7 @@
 //! vwo-python-sdk's per POLICY §2.
 
 use crate::common::{cut, short, Frozen, Harness, Launch};
+use crate::policy;
 use crate::report::FileReport;
 use serde_json::{Map, Value};
 use vwo::events::pyjson::py_str;
@@ -195,8 +196,8 @@ fn compare_event(e: &Value, g: &EventRequest) -> Result<(), String> {
         Some(text) => serde_json::from_str(text)
             .map_err(|err| format!("body is not JSON ({err}): {}", cut(text, 200)))?,
     };
-    normalize_body(&mut want_body);
-    normalize_body(&mut got_body);
+    policy::normalize_body(&mut want_body);
+    policy::normalize_body(&mut got_body);
     if let Some(d) = first_json_diff("body", &want_body, &got_body) {
         return Err(d);
     }
@@ -221,33 +222,6 @@ fn first_list_diff(what: &str, want: &[(&str, String)], got: &[(&str, String)]) 
     } else {
         let g = &got[want.len()];
         format!("{what}: unexpected {}={:?}", g.0, cut(&g.1, 200))
-    }
-}
-
-/// Removes the fields POLICY §2 says must differ: `d.sessionId`, `d.event.time`, the time suffix of
-/// `d.msgId`, `d.event.props.vwo_sdkName` / `vwo_sdkVersion`, any `eTime`, and batch events' `sId`.
-fn normalize_body(body: &mut Value) {
-    if let Some(d) = body.get_mut("d").and_then(Value::as_object_mut) {
-        d.shift_remove("sessionId");
-        d.shift_remove("eTime");
-        if let Some(Value::String(m)) = d.get_mut("msgId") {
-            if let Some(pos) = m.rfind('-') {
-                m.truncate(pos);
-            }
-        }
-        if let Some(ev) = d.get_mut("event").and_then(Value::as_object_mut) {
-            ev.shift_remove("time");
-            ev.shift_remove("eTime");
-            if let Some(props) = ev.get_mut("props").and_then(Value::as_object_mut) {
-                props.shift_remove("vwo_sdkName");
-                props.shift_remove("vwo_sdkVersion");
-            }
-        }
-    }
-    if let Some(list) = body.get_mut("ev").and_then(Value::as_array_mut) {
-        for ev in list.iter_mut().filter_map(Value::as_object_mut) {
-            ev.shift_remove("sId");
-        }
     }
 }
 

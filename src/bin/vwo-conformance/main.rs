@@ -8,6 +8,7 @@
 
 mod common;
 mod corpus;
+mod policy;
 mod report;
 mod tables;
 
