@@ -429,17 +429,9 @@ impl Dispatcher {
                 FullPolicy::DropNewest => {}
                 FullPolicy::Block(bound) => {
                     let deadline = Instant::now() + bound;
-                    while q.items.len() + q.held >= capacity && !q.stop {
-                        let now = Instant::now();
-                        if now >= deadline {
-                            break;
-                        }
-                        q = sh
-                            .space
-                            .wait_timeout(q, deadline - now)
-                            .map(|(g, _)| g)
-                            .unwrap_or_else(|p| p.into_inner().0);
-                    }
+                    q = wait_while_until(&sh.space, q, deadline, |q| {
+                        q.items.len() + q.held >= capacity && !q.stop
+                    });
                 }
             }
             if q.items.len() + q.held >= capacity || q.stop {
@@ -475,17 +467,9 @@ impl Dispatcher {
             q.flush_target = q.flush_target.max(target);
             q.worker_waiting = false;
             sh.work.notify_all();
-            while q.done_seq < target && !q.exited && !q.stop {
-                let now = Instant::now();
-                if now >= deadline {
-                    break;
-                }
-                q = sh
-                    .done
-                    .wait_timeout(q, deadline - now)
-                    .map(|(g, _)| g)
-                    .unwrap_or_else(|p| p.into_inner().0);
-            }
+            q = wait_while_until(&sh.done, q, deadline, |q| {
+                q.done_seq < target && !q.exited && !q.stop
+            });
         }
         let outstanding = target.saturating_sub(q.done_seq);
         drop(q);
@@ -521,17 +505,7 @@ impl Dispatcher {
         if !sh.started.load(Ordering::Acquire) {
             q.exited = true;
         }
-        while !q.exited {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            q = sh
-                .done
-                .wait_timeout(q, deadline - now)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
+        q = wait_while_until(&sh.done, q, deadline, |q| !q.exited);
         let stopped = q.exited;
         drop(q);
         if stopped {
@@ -549,6 +523,21 @@ impl Dispatcher {
     /// The delivery counters now.
     pub fn counters(&self) -> DeliveryCounters {
         self.shared.load().counters.snapshot()
+    }
+}
+
+/// Waits on `cv` while `keep_waiting` holds, until `deadline` (a poisoned lock is taken over, as
+/// everywhere in the dispatcher). Returns the guard whatever ended the wait.
+fn wait_while_until<'a>(
+    cv: &Condvar,
+    q: MutexGuard<'a, Queue>,
+    deadline: Instant,
+    keep_waiting: impl FnMut(&mut Queue) -> bool,
+) -> MutexGuard<'a, Queue> {
+    let timeout = deadline.saturating_duration_since(Instant::now());
+    match cv.wait_timeout_while(q, timeout, keep_waiting) {
+        Ok((q, _)) => q,
+        Err(poisoned) => poisoned.into_inner().0,
     }
 }
 
@@ -957,22 +946,8 @@ impl Worker {
     /// Sleeps `d` unless `close` comes first (then `false`).
     fn sleep(&self, d: Duration) -> bool {
         let deadline = Instant::now() + d;
-        let mut q = self.sh.lock();
-        loop {
-            if q.stop {
-                return false;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return true;
-            }
-            q = self
-                .sh
-                .work
-                .wait_timeout(q, deadline - now)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
+        let q = wait_while_until(&self.sh.work, self.sh.lock(), deadline, |q| !q.stop);
+        !q.stop
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
