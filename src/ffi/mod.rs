@@ -15,6 +15,7 @@
 #![allow(non_camel_case_types)]
 
 mod boundary;
+mod call_options;
 mod callbacks;
 mod convert;
 mod options;
@@ -35,6 +36,7 @@ use convert::{
 };
 use serde_json::{Map, Value};
 use std::ffi::{c_char, CString};
+use std::rc::Rc;
 use std::time::Duration;
 
 /// A status: what a fallible function did. The numbers are stable and never reused.
@@ -160,12 +162,13 @@ unsafe fn client_ref<'a>(ptr: *const vwo_client) -> Result<&'a vwo_client, Failu
     Ok(unsafe { &*ptr })
 }
 
-/// Per-call options: NULL is none (the fast path: no allocation, no JSON).
+/// Per-call options: NULL is none (the fast path: no allocation, no JSON); a text seen before on this
+/// thread is not parsed again (`call_options`).
 ///
 /// # Safety
 /// As `convert::arg_str`.
 #[inline(always)]
-unsafe fn call_options(ptr: *const c_char) -> Result<Option<CallOptions>, Failure> {
+unsafe fn call_options(ptr: *const c_char) -> Result<Option<Rc<CallOptions>>, Failure> {
     if ptr.is_null() {
         return Ok(None);
     }
@@ -173,8 +176,7 @@ unsafe fn call_options(ptr: *const c_char) -> Result<Option<CallOptions>, Failur
     let Some(text) = (unsafe { arg_opt_str(ptr, "options_json") })? else {
         return Ok(None);
     };
-    let value = parse_json(text, "options_json")?;
-    Ok(Some(CallOptions::from_json(&value)?))
+    call_options::call_options(text).map(Some)
 }
 
 fn timeout(ms: u64, default: Duration) -> Duration {
@@ -482,7 +484,7 @@ unsafe fn variation_call(
             }
         }
     };
-    call(&h.client, key, user, options.as_ref(), &mut answer)
+    call(&h.client, key, user, options.as_deref(), &mut answer)
 }
 
 /// vwo-python-sdk's `activate`: the variation of a VISUAL_AB campaign for the user, sending an
@@ -601,7 +603,7 @@ pub unsafe extern "C" fn vwo_client_is_feature_enabled(
         non_null(enabled_out, "enabled_out")?;
         // SAFETY: as above.
         let options = unsafe { call_options(options_json) }?;
-        let on = h.client.is_feature_enabled(key, user, options.as_ref());
+        let on = h.client.is_feature_enabled(key, user, options.as_deref());
         // SAFETY: checked non-NULL; valid for a write.
         unsafe { write_out(enabled_out, on) };
         Ok(())
@@ -641,7 +643,7 @@ pub unsafe extern "C" fn vwo_client_get_feature_variable_value(
         let options = unsafe { call_options(options_json) }?;
         let value = h
             .client
-            .get_feature_variable_value(key, variable, user, options.as_ref());
+            .get_feature_variable_value(key, variable, user, options.as_deref());
         let out = match value {
             None => std::ptr::null_mut(),
             Some(v) => owned_c_string(v.to_string())?,
@@ -675,7 +677,7 @@ unsafe fn track_call(
     non_null(result_json_out, "result_json_out")?;
     // SAFETY: as above.
     let options = unsafe { call_options(options_json) }?;
-    let out = match h.client.track(campaigns, user, goal, options.as_ref()) {
+    let out = match h.client.track(campaigns, user, goal, options.as_deref()) {
         None => std::ptr::null_mut(),
         Some(result) => {
             let m: Map<String, Value> = result

@@ -397,6 +397,12 @@ def test_custom_variables_encoding_is_by_content_and_type():
     assert enc(a) == b'{"custom_variables":{"x":2,"y":"s"}}'
     assert enc({"x": True, "y": "s"}) == b'{"custom_variables":{"x":true,"y":"s"}}'
     assert enc({"x": 1.0, "y": "s"}) == b'{"custom_variables":{"x":1.0,"y":"s"}}'
+    assert enc({"x": 1, "y": "s"}) == b'{"custom_variables":{"x":1,"y":"s"}}'
+    # equal to a remembered profile, but not of its types: never answered from the cache
+    from fractions import Fraction
+
+    assert enc({"x": Fraction(1), "y": "s"}) == b'{"custom_variables":{"x":"1","y":"s"}}'
+    assert enc({"x": 1, "y": "s"}) == b'{"custom_variables":{"x":1,"y":"s"}}'
     assert enc({"x": -0.0}) == b'{"custom_variables":{"x":-0.0}}'
     assert enc({"x": 0.0}) == b'{"custom_variables":{"x":0.0}}'
     assert enc({1: "a"}) == b'{"custom_variables":{"1":"a"}}'

@@ -113,6 +113,19 @@ def _cstr(value: Any) -> Optional[bytes]:
 
 _BAD = object()
 
+# Campaign keys and variation names are few and come back on every call: their bytes and texts are
+# remembered (bounded; both maps only ever hold exact encodings of each other).
+_KEYS: Dict[str, bytes] = {}
+_KEYS_MAX = 4096
+_NAMES: Dict[bytes, str] = {}
+
+
+def _name(raw: bytes) -> str:
+    text = raw.decode("utf-8")
+    if len(_NAMES) < _KEYS_MAX:
+        _NAMES[raw] = text
+    return text
+
 
 # One encoder for every call (json.dumps with arguments builds a new encoder each time).
 _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=str, separators=(",", ":")).encode
@@ -138,37 +151,42 @@ def _options(kwargs: Dict[str, Any], allowed: frozenset) -> Any:
         return _BAD
 
 
-_SCALARS = (str, int, bool, type(None), float)
-_CV_CACHE: Dict[Any, bytes] = {}
+_SCALARS = frozenset([str, int, bool, type(None), float])
+_CV_CACHE: Dict[Any, Any] = {}
 _CV_CACHE_MAX = 1024
 
 
 def _custom_variables_option(cv: Any) -> Any:
-    """``{"custom_variables": cv}`` as JSON bytes. Flat dicts of scalars (the usual user profile) are
-    encoded once and remembered by content: the key holds every key and value with its exact type, so
-    only an equal dict (same types, same values) finds the same text; float zeros are never remembered
-    (0.0 == -0.0 but their texts differ)."""
+    """``{"custom_variables": cv}`` as JSON bytes. A flat dict of scalars with str keys (the usual user
+    profile) is encoded once and remembered by content: its items (keys and values, compared with ``==``)
+    find the entry, which then answers only if the value types are the same too, so ``1``, ``1.0`` and
+    ``True`` never share a text. A non-str key never equals a str key, so equal items mean str keys. Float
+    zeros are never remembered (``0.0 == -0.0`` but their texts differ)."""
     if cv is None:
         return None
-    key = None
+    items = None
     if type(cv) is dict and len(cv) <= 64:
-        key = (tuple(cv.items()), tuple(map(type, cv)), tuple(map(type, cv.values())))
+        items = tuple(cv.items())
         try:
-            hit = _CV_CACHE.get(key)
+            hit = _CV_CACHE.get(items)
         except TypeError:  # an unhashable value: not a flat dict
-            key = hit = None
-        if hit is not None:
-            return hit
+            items = hit = None
+        if hit is not None and hit[0] == tuple(map(type, cv.values())):
+            return hit[1]
     try:
         text = ('{"custom_variables":' + _dumps(cv) + "}").encode("utf-8")
     except (TypeError, ValueError, RecursionError, UnicodeEncodeError):
         return _BAD
-    if key is not None and all(t is str for t in key[1]) and all(t in _SCALARS for t in key[2]) and not any(
-        type(v) is float and v == 0.0 for v in cv.values()
-    ):
-        if len(_CV_CACHE) >= _CV_CACHE_MAX:
-            _CV_CACHE.clear()
-        _CV_CACHE[key] = text
+    if items is not None:
+        types = tuple(map(type, cv.values()))
+        if (
+            all(type(k) is str for k in cv)
+            and _SCALARS.issuperset(types)
+            and not any(type(v) is float and v == 0.0 for v in cv.values())
+        ):
+            if len(_CV_CACHE) >= _CV_CACHE_MAX:
+                _CV_CACHE.clear()
+            _CV_CACHE[items] = (types, text)
     return text
 
 
@@ -319,23 +337,48 @@ class VWO:
 
     # -- decisions -------------------------------------------------------------------------------
     def _variation(self, fn: Any, campaign_key: Any, user_id: Any, kwargs: Dict[str, Any], api: str) -> Optional[str]:
-        k = _cstr(campaign_key)
-        u = _cstr(user_id)
+        # The hot path of every decision: a campaign key seen before is already bytes, the user id is
+        # encoded inline, and the out-parameters are this thread's.
+        k = _KEYS.get(campaign_key) if type(campaign_key) is str else None
+        if k is None:
+            k = _cstr(campaign_key)
+            if k is not None and len(_KEYS) < _KEYS_MAX:
+                _KEYS[campaign_key] = k
+        if type(user_id) is str:
+            try:
+                u: Optional[bytes] = user_id.encode()
+            except UnicodeEncodeError:
+                u = None
+            if u is not None and b"\0" in u:
+                u = None
+        else:
+            u = _cstr(user_id)
         if k is None or u is None:
             _log(self._hooks.logger, logging.ERROR, "%s: campaign_key and user_id must be strings" % api)
             return None
-        opts = _options(kwargs, _DECIDE_OPTS) if kwargs else None
+        if not kwargs:
+            opts = None
+        elif len(kwargs) == 1 and "custom_variables" in kwargs:
+            opts = _custom_variables_option(kwargs["custom_variables"])
+        else:
+            opts = _options(kwargs, _DECIDE_OPTS)
         if opts is _BAD:
             _log(self._hooks.logger, logging.ERROR, "%s: options are not JSON-serialisable" % api)
             return None
-        s = _scratch()
+        try:
+            s = _tls.scratch
+        except AttributeError:
+            s = _tls.scratch = _Scratch()
+        if s.busy:  # re-entered from a callback during a call on this thread
+            s = _Scratch()
         s.busy = True
         try:
             st = fn(self._h, k, u, opts, s.buf_ref, s.size, s.length_ref, s.has_ref)
             if st == 0:
                 if not s.has.value:
                     return None
-                return s.buf.raw[: s.length.value].decode("utf-8")
+                name = s.buf.raw[: s.length.value]
+                return _NAMES.get(name) or _name(name)
             if st == _lib.BUFFER_TOO_SMALL:
                 # The decision is made (and its impression sent): read the name without a new event.
                 n = s.length.value + 1
