@@ -178,7 +178,8 @@ size_t vwo_last_error_message(char *buf,
 // `s` is NULL or a string from libvwo not freed before; it must not be used afterwards.
 void vwo_string_free(char *s);
 
-// Fetches the settings file of an account from VWO (`GET /server-side/settings`), for
+// Fetches the settings file of an account from VWO (`GET /server-side/settings`, or
+// `/server-side/pull` when `is_via_webhook`, as vwo-python-sdk's `get_settings_file`), for
 // `vwo_client_launch`. `base_url` may be NULL (VWO's collector). On success `*settings_json_out` is
 // the text as VWO sent it, to free with `vwo_string_free`. Blocks for up to the default timeouts
 // (5 s connect, 10 s request). Errors: `VWO_INVALID_ARGUMENT` (empty account id or SDK key),
@@ -190,6 +191,7 @@ void vwo_string_free(char *s);
 // String arguments are NULL or NUL-terminated; `settings_json_out` is NULL or valid for a write.
 enum vwo_status vwo_get_settings_file(const char *account_id,
                                       const char *sdk_key,
+                                      bool is_via_webhook,
                                       const char *base_url,
                                       char **settings_json_out);
 
@@ -204,7 +206,10 @@ enum vwo_status vwo_get_settings_file(const char *account_id,
 // (e.g. `"c"`), `base_url` (VWO's collector by default), `polling_interval_seconds` (re-fetch the
 // settings this often), `delivery` (`{"connect_timeout_ms", "timeout_ms", "proxy", "queue_capacity",
 // "when_full": "block"|"drop", "block_ms", "max_attempts", "max_retry_time_ms", "spool_dir",
-// "close_timeout_ms", "flush_timeout_ms"}`).
+// "close_timeout_ms", "flush_timeout_ms"}`), `logger_is_custom` (whether the `logger`
+// callback is the user's own logger, reported as `cl` in the usage stats of events; default: whether
+// a `logger` callback is given — a binding forwarding to its language's default logging passes
+// false).
 //
 // `callbacks` may be NULL; libvwo copies the struct (see `vwo_callbacks` for threads and ownership).
 //
@@ -436,17 +441,21 @@ enum vwo_status vwo_client_replace_settings(const struct vwo_client *client,
 enum vwo_status vwo_client_settings_json(const struct vwo_client *client,
                                          char **settings_json_out);
 
-// vwo-python-sdk's `get_and_update_settings_file`: fetches the account's settings from the launch
-// option `base_url` (`/server-side/pull` when `is_via_webhook`, else `/server-side/settings`) and
-// swaps them in when valid and changed. On `VWO_OK`, `*settings_json_out` is the settings text now in
+// vwo-python-sdk's `get_and_update_settings_file`: fetches the settings of `account_id` with
+// `sdk_key` (each NULL: the current settings' `accountId` / `sdkKey`) from the launch option
+// `base_url` (`/server-side/pull` when `is_via_webhook`, else `/server-side/settings`) and swaps them
+// in when valid and changed. On `VWO_OK`, `*settings_json_out` is the settings text now in
 // force, to free with `vwo_string_free`. `VWO_NETWORK` / `VWO_INVALID_SETTINGS`: the current settings
 // stay. Blocks for the request (timeouts: launch options `delivery.*`).
 //
 // Thread-safe.
 //
 // # Safety
-// `client` is NULL or a live handle; `settings_json_out` is NULL or valid for a write.
+// `client` is NULL or a live handle; strings are NULL or NUL-terminated; `settings_json_out` is NULL
+// or valid for a write.
 enum vwo_status vwo_client_get_and_update_settings_file(const struct vwo_client *client,
+                                                        const char *account_id,
+                                                        const char *sdk_key,
                                                         bool is_via_webhook,
                                                         char **settings_json_out);
 

@@ -403,3 +403,30 @@ fn random_option_maps_never_panic() {
     }
     assert!(accepted > 100);
 }
+
+/// Usage stats `cl`: a logger counts as the user's own unless the binding says it forwards the
+/// language's default logging (`logger_is_custom: Some(false)`), as vwo-python-sdk sends no `cl` then.
+#[test]
+fn usage_stats_custom_logger_flag() {
+    struct Quiet;
+    impl vwo::Logger for Quiet {
+        fn log(&self, _level: vwo::LogLevel, _message: &str) {}
+    }
+    let cl_of = |is_custom: Option<bool>| {
+        let (client, events) = launch_capturing(
+            &ab_settings(100, "RUNNING"),
+            LaunchOptions {
+                logger: Some(Arc::new(Quiet)),
+                logger_is_custom: is_custom,
+                ..Default::default()
+            },
+        );
+        client.activate("ab_50", "Ashley", None).unwrap();
+        let sent = events.0.lock().unwrap();
+        let q: Vec<&str> = sent[0].query.iter().map(|(k, _)| *k).collect();
+        (q.contains(&"cl"), q.contains(&"_l"))
+    };
+    assert_eq!(cl_of(None), (true, true));
+    assert_eq!(cl_of(Some(true)), (true, true));
+    assert_eq!(cl_of(Some(false)), (false, false));
+}

@@ -762,6 +762,7 @@ fn settings_fetch_pull_and_polling() {
     let text = get_settings_file_with(
         "88888888",
         "someuniquestuff1234567",
+        false,
         &server.base_url(),
         &DeliveryOptions::default(),
     )

@@ -107,7 +107,7 @@ impl Client {
             batch.validate()?;
         }
         let log_level = options.log_level.unwrap_or(LogLevel::Error);
-        let custom_logger = options.logger.is_some();
+        let custom_logger = options.logger_is_custom.unwrap_or(options.logger.is_some());
         let logger: Arc<dyn Logger> = options.logger.unwrap_or_else(|| Arc::new(StderrLogger));
         let sdk_name = match options.sdk_name_suffix.as_deref() {
             Some(s) if !s.is_empty() => format!("{SDK_NAME}-{s}"),

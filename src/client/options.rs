@@ -207,6 +207,10 @@ pub struct LaunchOptions {
     pub user_storage: Option<Arc<dyn UserStorage>>,
     /// Logger (standard error by default).
     pub logger: Option<Arc<dyn Logger>>,
+    /// Whether `logger` is the user's own logger, reported as `cl` in the usage stats of events. `None`:
+    /// whether `logger` is given. A binding that routes its language's default logging (Python's
+    /// `logging`, Go's `log`) through `logger` sets `Some(false)`, as the official SDK sends no `cl` there.
+    pub logger_is_custom: Option<bool>,
     /// Log threshold (ERROR by default).
     pub log_level: Option<LogLevel>,
     /// Development mode: decisions, storage and hooks run; no event is sent.

@@ -16,15 +16,18 @@ pub fn get_settings_file(account_id: &str, sdk_key: &str) -> Result<String, Erro
     get_settings_file_with(
         account_id,
         sdk_key,
+        false,
         DEFAULT_BASE_URL,
         &DeliveryOptions::default(),
     )
 }
 
-/// [`get_settings_file`] through another base URL (a gateway, a test server) and transport settings.
+/// [`get_settings_file`] from `/server-side/pull` when `is_via_webhook` (what a webhook asks for),
+/// through another base URL (a gateway, a test server) and transport settings.
 pub fn get_settings_file_with(
     account_id: &str,
     sdk_key: &str,
+    is_via_webhook: bool,
     base_url: &str,
     options: &DeliveryOptions,
 ) -> Result<String, Error> {
@@ -34,7 +37,7 @@ pub fn get_settings_file_with(
         base_url,
         account_id,
         sdk_key,
-        false,
+        is_via_webhook,
         SDK_NAME,
         SDK_VERSION,
         fastrand::f64(),
@@ -71,13 +74,23 @@ impl Inner {
         Ok(self.transport.get_or_init(|| t).clone())
     }
 
-    /// Fetches the current account's settings (`/server-side/pull` when `via_webhook`).
-    fn fetch(&self, via_webhook: bool) -> Result<String, Error> {
+    /// Fetches the settings of `account` (account id, SDK key; each `None` is the current settings')
+    /// from `/server-side/pull` when `via_webhook`.
+    fn fetch(
+        &self,
+        account: (Option<&str>, Option<&str>),
+        via_webhook: bool,
+    ) -> Result<String, Error> {
         let (account_id, sdk_key) = {
             let snapshot = self.snapshot.load();
             (
-                snapshot.settings.account_id_text.clone(),
-                snapshot.settings.sdk_key.clone(),
+                account
+                    .0
+                    .map_or_else(|| snapshot.settings.account_id_text.clone(), str::to_owned),
+                account
+                    .1
+                    .map(str::to_owned)
+                    .or_else(|| snapshot.settings.sdk_key.clone()),
             )
         };
         let sdk_key = sdk_key.ok_or_else(|| {
@@ -107,14 +120,28 @@ impl Client {
     /// force afterwards; on a failed fetch or invalid settings the current settings stay and the error
     /// says why.
     pub fn get_and_update_settings_file(&self, is_via_webhook: bool) -> Result<String, Error> {
+        self.get_and_update_settings_file_of(None, None, is_via_webhook)
+    }
+
+    /// [`Client::get_and_update_settings_file`] for another account id and/or SDK key (vwo-python-sdk's
+    /// `account_id` and `sdk_key` arguments; `None` is the current settings' value). The fetched
+    /// settings replace the current ones as for the launched account.
+    pub fn get_and_update_settings_file_of(
+        &self,
+        account_id: Option<&str>,
+        sdk_key: Option<&str>,
+        is_via_webhook: bool,
+    ) -> Result<String, Error> {
         let inner = &*self.inner;
-        let text = inner.fetch(is_via_webhook).inspect_err(|e| {
-            log_at!(
-                inner,
-                LogLevel::Error,
-                "settings fetch failed, keeping the current settings: {e}"
-            );
-        })?;
+        let text = inner
+            .fetch((account_id, sdk_key), is_via_webhook)
+            .inspect_err(|e| {
+                log_at!(
+                    inner,
+                    LogLevel::Error,
+                    "settings fetch failed, keeping the current settings: {e}"
+                );
+            })?;
         if text == inner.snapshot.load().settings.source {
             log_at!(inner, LogLevel::Info, "settings fetched: unchanged");
             return Ok(text);

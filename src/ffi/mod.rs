@@ -244,7 +244,8 @@ pub unsafe extern "C" fn vwo_string_free(s: *mut c_char) {
     })
 }
 
-/// Fetches the settings file of an account from VWO (`GET /server-side/settings`), for
+/// Fetches the settings file of an account from VWO (`GET /server-side/settings`, or
+/// `/server-side/pull` when `is_via_webhook`, as vwo-python-sdk's `get_settings_file`), for
 /// `vwo_client_launch`. `base_url` may be NULL (VWO's collector). On success `*settings_json_out` is
 /// the text as VWO sent it, to free with `vwo_string_free`. Blocks for up to the default timeouts
 /// (5 s connect, 10 s request). Errors: `VWO_INVALID_ARGUMENT` (empty account id or SDK key),
@@ -258,6 +259,7 @@ pub unsafe extern "C" fn vwo_string_free(s: *mut c_char) {
 pub unsafe extern "C" fn vwo_get_settings_file(
     account_id: *const c_char,
     sdk_key: *const c_char,
+    is_via_webhook: bool,
     base_url: *const c_char,
     settings_json_out: *mut *mut c_char,
 ) -> vwo_status {
@@ -272,6 +274,7 @@ pub unsafe extern "C" fn vwo_get_settings_file(
         let text = crate::get_settings_file_with(
             account_id,
             sdk_key,
+            is_via_webhook,
             base_url.trim_end_matches('/'),
             &DeliveryOptions::default(),
         )
@@ -305,7 +308,10 @@ fn network_failure(e: crate::Error) -> Failure {
 /// (e.g. `"c"`), `base_url` (VWO's collector by default), `polling_interval_seconds` (re-fetch the
 /// settings this often), `delivery` (`{"connect_timeout_ms", "timeout_ms", "proxy", "queue_capacity",
 /// "when_full": "block"|"drop", "block_ms", "max_attempts", "max_retry_time_ms", "spool_dir",
-/// "close_timeout_ms", "flush_timeout_ms"}`).
+/// "close_timeout_ms", "flush_timeout_ms"}`), `logger_is_custom` (whether the `logger`
+/// callback is the user's own logger, reported as `cl` in the usage stats of events; default: whether
+/// a `logger` callback is given — a binding forwarding to its language's default logging passes
+/// false).
 ///
 /// `callbacks` may be NULL; libvwo copies the struct (see `vwo_callbacks` for threads and ownership).
 ///
@@ -969,29 +975,37 @@ pub unsafe extern "C" fn vwo_client_settings_json(
     })
 }
 
-/// vwo-python-sdk's `get_and_update_settings_file`: fetches the account's settings from the launch
-/// option `base_url` (`/server-side/pull` when `is_via_webhook`, else `/server-side/settings`) and
-/// swaps them in when valid and changed. On `VWO_OK`, `*settings_json_out` is the settings text now in
+/// vwo-python-sdk's `get_and_update_settings_file`: fetches the settings of `account_id` with
+/// `sdk_key` (each NULL: the current settings' `accountId` / `sdkKey`) from the launch option
+/// `base_url` (`/server-side/pull` when `is_via_webhook`, else `/server-side/settings`) and swaps them
+/// in when valid and changed. On `VWO_OK`, `*settings_json_out` is the settings text now in
 /// force, to free with `vwo_string_free`. `VWO_NETWORK` / `VWO_INVALID_SETTINGS`: the current settings
 /// stay. Blocks for the request (timeouts: launch options `delivery.*`).
 ///
 /// Thread-safe.
 ///
 /// # Safety
-/// `client` is NULL or a live handle; `settings_json_out` is NULL or valid for a write.
+/// `client` is NULL or a live handle; strings are NULL or NUL-terminated; `settings_json_out` is NULL
+/// or valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn vwo_client_get_and_update_settings_file(
     client: *const vwo_client,
+    account_id: *const c_char,
+    sdk_key: *const c_char,
     is_via_webhook: bool,
     settings_json_out: *mut *mut c_char,
 ) -> vwo_status {
     guard_status("vwo_client_get_and_update_settings_file", || {
         // SAFETY: the caller's contract.
         let h = unsafe { client_ref(client) }?;
+        // SAFETY: as above.
+        let account_id = unsafe { arg_opt_str(account_id, "account_id") }?;
+        // SAFETY: as above.
+        let sdk_key = unsafe { arg_opt_str(sdk_key, "sdk_key") }?;
         non_null(settings_json_out, "settings_json_out")?;
         let text = h
             .client
-            .get_and_update_settings_file(is_via_webhook)
+            .get_and_update_settings_file_of(account_id, sdk_key, is_via_webhook)
             .map_err(network_failure)?;
         let text = owned_c_string(text)?;
         // SAFETY: checked non-NULL; valid for a write.

@@ -22,6 +22,7 @@ const LAUNCH_KEYS: &[&str] = &[
     "base_url",
     "polling_interval_seconds",
     "delivery",
+    "logger_is_custom",
 ];
 const BATCH_KEYS: &[&str] = &["events_per_request", "request_time_interval"];
 const DELIVERY_KEYS: &[&str] = &[
@@ -151,6 +152,7 @@ pub(crate) fn launch_options(root: Option<&Value>) -> Result<Parsed, Failure> {
                 o.polling_interval = Some(Duration::from_secs_f64(secs));
             }
             "delivery" => o.delivery = delivery(v)?,
+            "logger_is_custom" => o.logger_is_custom = Some(boolean(v, key)?),
             _ => {}
         }
     }

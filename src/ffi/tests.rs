@@ -58,7 +58,9 @@ fn call_with_nulls(name: &str) -> Option<Option<vwo_status>> {
                 vwo_client_free(null_mut());
                 return Some(None);
             }
-            "vwo_get_settings_file" => vwo_get_settings_file(null(), null(), null(), null_mut()),
+            "vwo_get_settings_file" => {
+                vwo_get_settings_file(null(), null(), false, null(), null_mut())
+            }
             "vwo_client_launch" => vwo_client_launch(null(), null(), null(), null_mut()),
             "vwo_client_close" => vwo_client_close(null(), 0, null_mut()),
             "vwo_client_activate" => vwo_client_activate(
@@ -106,7 +108,7 @@ fn call_with_nulls(name: &str) -> Option<Option<vwo_status>> {
             "vwo_client_replace_settings" => vwo_client_replace_settings(null(), null()),
             "vwo_client_settings_json" => vwo_client_settings_json(null(), null_mut()),
             "vwo_client_get_and_update_settings_file" => {
-                vwo_client_get_and_update_settings_file(null(), false, null_mut())
+                vwo_client_get_and_update_settings_file(null(), null(), null(), false, null_mut())
             }
             #[cfg(feature = "panic-injection")]
             "vwo_test_panic_on" => vwo_test_panic_on(null()),

@@ -664,9 +664,9 @@ static void suite_abuse(void) {
     CHECK(vwo_client_launch(NULL, NULL, NULL, &nc) == VWO_NULL_ARGUMENT, "launch settings NULL");
     CHECK(vwo_client_launch(SETTINGS, NULL, NULL, NULL) == VWO_NULL_ARGUMENT, "launch out NULL");
     CHECK(strstr(last_error(), "client_out") != NULL, "last error names the argument: %s", last_error());
-    CHECK(vwo_get_settings_file(NULL, "k", NULL, &out) == VWO_NULL_ARGUMENT, "gsf account");
-    CHECK(vwo_get_settings_file("1", NULL, NULL, &out) == VWO_NULL_ARGUMENT, "gsf key");
-    CHECK(vwo_get_settings_file("1", "k", NULL, NULL) == VWO_NULL_ARGUMENT, "gsf out");
+    CHECK(vwo_get_settings_file(NULL, "k", false, NULL, &out) == VWO_NULL_ARGUMENT, "gsf account");
+    CHECK(vwo_get_settings_file("1", NULL, false, NULL, &out) == VWO_NULL_ARGUMENT, "gsf key");
+    CHECK(vwo_get_settings_file("1", "k", false, NULL, NULL) == VWO_NULL_ARGUMENT, "gsf out");
     CHECK(vwo_client_close(NULL, 0, NULL) == VWO_NULL_ARGUMENT, "close");
     vwo_status (*variation_fns[2])(const vwo_client *, const char *, const char *, const char *, char *, size_t, size_t *, bool *) = {
         vwo_client_activate, vwo_client_get_variation_name};
@@ -713,8 +713,8 @@ static void suite_abuse(void) {
     CHECK(vwo_client_replace_settings(c, NULL) == VWO_NULL_ARGUMENT, "replace");
     CHECK(vwo_client_settings_json(NULL, &out) == VWO_NULL_ARGUMENT, "settings_json");
     CHECK(vwo_client_settings_json(c, NULL) == VWO_NULL_ARGUMENT, "settings_json");
-    CHECK(vwo_client_get_and_update_settings_file(NULL, false, &out) == VWO_NULL_ARGUMENT, "gaus");
-    CHECK(vwo_client_get_and_update_settings_file(c, false, NULL) == VWO_NULL_ARGUMENT, "gaus");
+    CHECK(vwo_client_get_and_update_settings_file(NULL, NULL, NULL, false, &out) == VWO_NULL_ARGUMENT, "gaus");
+    CHECK(vwo_client_get_and_update_settings_file(c, NULL, NULL, false, NULL) == VWO_NULL_ARGUMENT, "gaus");
     CHECK(vwo_last_error_message(NULL, 0) > 0, "last error with NULL buffer gives the length");
     /* free(NULL) */
     vwo_client_free(NULL);
@@ -821,8 +821,8 @@ static void suite_abuse(void) {
     vwo_client_free(c);
 
     /* a settings fetch from an unreachable server */
-    CHECK(vwo_get_settings_file("1", "k", "http://127.0.0.1:9", &out) == VWO_NETWORK, "unreachable: %s", last_error());
-    CHECK(vwo_get_settings_file("", "k", "http://127.0.0.1:9", &out) == VWO_INVALID_ARGUMENT, "empty account");
+    CHECK(vwo_get_settings_file("1", "k", false, "http://127.0.0.1:9", &out) == VWO_NETWORK, "unreachable: %s", last_error());
+    CHECK(vwo_get_settings_file("", "k", false, "http://127.0.0.1:9", &out) == VWO_INVALID_ARGUMENT, "empty account");
 
     /* a callback that calls back into libvwo, and a storage returning garbage JSON */
     reentry r = {0};

@@ -154,7 +154,8 @@ def test_bad_input_more():
         assert c.activate(AB, "u", custom_variables=deep) is None
         assert c.push({"k": "v"}, None) is False
         assert c.push(None) is False
-        assert c.get_and_update_settings_file(account_id="999", sdk_key="nope") is None
+        assert c.get_and_update_settings_file(account_id=object(), sdk_key="nope") is None
+        assert c.get_and_update_settings_file(account_id="999", sdk_key=b"nope") is None
 
 
 def test_launch_failure_values():
@@ -351,7 +352,43 @@ def test_settings_fetch_and_update(collector):
     assert c.get_variation_name(FT, "Ashley") == "Variation-2"
     paths = [t.split("?", 1)[0] for _m, t, _b, _h in collector.take()]
     assert paths == ["/server-side/settings", "/server-side/pull", "/server-side/settings"]
+    # another account's settings (vwo-python-sdk's account_id / sdk_key arguments), and the pull flag of
+    # get_settings_file
+    other = json.loads(ab)
+    other["accountId"] = 999
+    collector.responses["/server-side/pull"] = json.dumps(other)
+    assert json.loads(c.get_and_update_settings_file(999, "other-key", is_via_webhook=True))["accountId"] == 999
+    assert json.loads(vwo.get_settings_file(999, "other-key", is_via_webhook=True, base_url=collector.base_url)) == other
+    from urllib.parse import parse_qs, urlsplit
+
+    got = [(urlsplit(t).path, parse_qs(urlsplit(t).query)) for _m, t, _b, _h in collector.take()]
+    assert [(p, q["a"], q["i"]) for p, q in got] == [("/server-side/pull", ["999"], ["other-key"])] * 2
     c.close()
+
+
+def test_libvwo_messages_go_to_logging_without_a_custom_logger(caplog, collector):
+    """Without ``logger=``, libvwo's own messages reach the ``logging`` logger ``vwo``; events carry no
+    ``cl`` usage stat (vwo-python-sdk's default logger is not a custom one)."""
+    c = vwo.launch(settings_text(AB), base_url=collector.base_url, goal_type_to_track="ALL")
+    with caplog.at_level(logging.ERROR, logger="vwo"):
+        assert c.activate("NO_SUCH_CAMPAIGN", "Ashley") is None
+    assert any(r.name == "vwo" and "NO_SUCH_CAMPAIGN" in r.getMessage() for r in caplog.records), caplog.records
+    assert c.activate(AB, "Ashley") is not None
+    assert c.close(timeout=10) is True
+    from urllib.parse import parse_qs, urlsplit
+
+    (q,) = [parse_qs(urlsplit(t).query) for _m, t, _b, _h in collector.take()]
+    assert q.get("gt") == ["1"] and q.get("_l") == ["1"] and "cl" not in q
+
+    class Mine:
+        def log(self, level, message):
+            pass
+
+    c = vwo.launch(settings_text(AB), base_url=collector.base_url, logger=Mine())
+    assert c.activate(AB, "Ashley") is not None
+    assert c.close(timeout=10) is True
+    (q,) = [parse_qs(urlsplit(t).query) for _m, t, _b, _h in collector.take()]
+    assert q.get("cl") == ["1"] and q.get("_l") == ["1"]
 
 
 def test_callback_reentering_the_api():

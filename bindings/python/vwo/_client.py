@@ -215,9 +215,9 @@ class _Hooks:
             self._set = _lib.STORAGE_SET(self._storage_set)
             cb.storage_get = self._get
             cb.storage_set = self._set
-        if logger is not None:
-            self._logger = _lib.LOGGER(self._log)
-            cb.logger = self._logger
+        # libvwo's messages go to the custom logger, else to ``logging`` (logger ``vwo``).
+        self._logger = _lib.LOGGER(self._log if logger is not None else self._log_default)
+        cb.logger = self._logger
         if integrations is not None:
             self._integrations = _lib.INTEGRATIONS(self._integrate)
             cb.integrations = self._integrations
@@ -251,6 +251,13 @@ class _Hooks:
             self.logger.log(level, message.decode("utf-8", "replace"))
         except Exception as e:  # noqa: BLE001
             LOGGER.error("custom logger raised %s: %s", type(e).__name__, e)
+
+    @staticmethod
+    def _log_default(_ud: Any, level: int, message: bytes) -> None:
+        try:
+            LOGGER.log(level, message.decode("utf-8", "replace"))
+        except Exception:  # noqa: BLE001 - a broken logging configuration must not cross into C
+            pass
 
     def _integrate(self, _ud: Any, payload: bytes) -> None:
         try:
@@ -526,20 +533,17 @@ class VWO:
     def get_and_update_settings_file(
         self, account_id: Any = None, sdk_key: Any = None, is_via_webhook: bool = False
     ) -> Optional[str]:
-        """Fetches the account's settings and swaps them in when changed; the settings now in force."""
-        if account_id is not None or sdk_key is not None:
-            try:
-                current = json.loads(self._settings)
-            except ValueError:
-                current = {}
-            if (account_id is not None and str(account_id) != str(current.get("accountId"))) or (
-                sdk_key is not None and sdk_key != current.get("sdkKey")
-            ):
-                _log(self._hooks.logger, logging.ERROR,
-                     "get_and_update_settings_file: only the launched account's settings can be fetched")
-                return None
+        """Fetches the settings of ``account_id`` with ``sdk_key`` (each None: the current settings') and
+        swaps them in when valid and changed; the settings now in force, or None (logged)."""
+        if isinstance(account_id, int) and not isinstance(account_id, bool):
+            account_id = str(account_id)
+        a = _cstr(account_id) if account_id is not None else None
+        k = _cstr(sdk_key) if sdk_key is not None else None
+        if (account_id is not None and a is None) or (sdk_key is not None and k is None):
+            _log(self._hooks.logger, logging.ERROR, "get_and_update_settings_file: account_id and sdk_key must be strings")
+            return None
         out = _lib.OwnedStr()
-        st = lib.vwo_client_get_and_update_settings_file(self._h, bool(is_via_webhook), byref(out))
+        st = lib.vwo_client_get_and_update_settings_file(self._h, a, k, bool(is_via_webhook), byref(out))
         if st != 0:
             self._failed("get_and_update_settings_file", st)
             return None
@@ -611,6 +615,8 @@ def launch(
         bad("integrations must have a callback method")
         return None
     opts: Dict[str, Any] = {"sdk_name_suffix": SDK_NAME_SUFFIX, "is_development_mode": bool(is_development_mode)}
+    if logger is None:
+        opts["logger_is_custom"] = False  # the logging module, vwo-python-sdk's default: no `cl` usage stat
     if goal_type_to_track is not None:
         if goal_type_to_track not in _GOAL_TYPES:
             bad("goal_type_to_track must be one of %s" % (_GOAL_TYPES,))
@@ -666,7 +672,7 @@ def launch(
 def get_settings_file(account_id: Any, sdk_key: Any, is_via_webhook: bool = False, base_url: Optional[str] = None) -> str:
     """Fetches the account's settings file from VWO: the JSON text, or ``"{}"`` on failure (logged).
 
-    ``is_via_webhook`` is accepted for compatibility; the C ABI fetches ``/server-side/settings`` only.
+    ``is_via_webhook``: from ``/server-side/pull`` (what a webhook asks for) instead of ``/server-side/settings``.
     ``base_url`` (libvwo extra) replaces VWO's collector.
     """
     if isinstance(account_id, int) and not isinstance(account_id, bool):
@@ -677,7 +683,7 @@ def get_settings_file(account_id: Any, sdk_key: Any, is_via_webhook: bool = Fals
         return "{}"
     b = _cstr(base_url) if base_url is not None else None
     out = _lib.OwnedStr()
-    st = lib.vwo_get_settings_file(a, k, b, byref(out))
+    st = lib.vwo_get_settings_file(a, k, bool(is_via_webhook), b, byref(out))
     if st != _lib.OK:
         LOGGER.error("get_settings_file: status %d: %s", st, _lib.last_error())
         return "{}"

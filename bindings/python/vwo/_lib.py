@@ -133,7 +133,7 @@ def _declare(name: str, restype, argtypes) -> None:
 _declare("vwo_version", c_char_p, [])
 _declare("vwo_last_error_message", c_size_t, [c_void_p, c_size_t])
 _declare("vwo_string_free", None, [OwnedStr])
-_declare("vwo_get_settings_file", c_int, [c_char_p, c_char_p, c_char_p, POINTER(OwnedStr)])
+_declare("vwo_get_settings_file", c_int, [c_char_p, c_char_p, c_bool, c_char_p, POINTER(OwnedStr)])
 _declare("vwo_client_launch", c_int, [c_char_p, c_char_p, POINTER(Callbacks), POINTER(Client)])
 _declare("vwo_client_free", None, [Client])
 _declare("vwo_client_close", c_int, [Client, c_uint64, POINTER(FlushReport)])
@@ -157,7 +157,7 @@ _declare("vwo_client_set_opt_out", c_int, [Client])
 _declare("vwo_client_delivery_counters", c_int, [Client, POINTER(DeliveryCounters)])
 _declare("vwo_client_replace_settings", c_int, [Client, c_char_p])
 _declare("vwo_client_settings_json", c_int, [Client, POINTER(OwnedStr)])
-_declare("vwo_client_get_and_update_settings_file", c_int, [Client, c_bool, POINTER(OwnedStr)])
+_declare("vwo_client_get_and_update_settings_file", c_int, [Client, c_char_p, c_char_p, c_bool, POINTER(OwnedStr)])
 
 
 def last_error() -> str:
