@@ -78,14 +78,15 @@ class _Scratch:
 
     def __init__(self) -> None:
         self.busy = False  # a callback of libvwo calling the API again on this thread gets its own
-        self.size = 256
-        self.buf = ctypes.create_string_buffer(self.size)
+        self.buf = ctypes.create_string_buffer(256)
         self.length = c_size_t()
         self.has = c_bool()
-        # addresses of the out-parameters (the objects above keep the memory alive)
-        self.length_ref = ctypes.addressof(self.length)
-        self.has_ref = ctypes.addressof(self.has)
-        self.buf_ref = ctypes.addressof(self.buf)
+        # The arguments as ctypes objects of the declared types, which ctypes passes without converting
+        # (the objects above keep the memory alive).
+        self.size = c_size_t(256)
+        self.length_ref = ctypes.c_void_p(ctypes.addressof(self.length))
+        self.has_ref = ctypes.c_void_p(ctypes.addressof(self.has))
+        self.buf_ref = ctypes.c_void_p(ctypes.addressof(self.buf))
 
 
 def _scratch() -> _Scratch:
