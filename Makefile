@@ -102,5 +102,8 @@ python-install: build
 test-python: python-install
 	cd $(CURDIR) && PYTHONPATH=$(PY_SITE) $(PYTHON) -m pytest -q -p no:cacheprovider bindings/python/tests
 
+# W1, W2 and W4 on this binding and on vwo-python-sdk 1.68.2, alternately in one run (not part of `make test`).
+# The first run creates target/python/bench-ref (venv + pip install of bindings/python/bench-requirements.txt
+# from PyPI). BENCH_ARGS: e.g. `--ops-scale 0.05` (quick run), `--sdks libvwo`, `--out target/python/bench.json`.
 bench-python: python-install
-	PYTHONPATH=$(PY_SITE) $(PYTHON) bindings/python/bench.py
+	$(PYTHON) bindings/python/bench.py $(BENCH_ARGS)
