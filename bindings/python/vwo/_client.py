@@ -121,6 +121,10 @@ _KEYS_MAX = 4096
 _NAMES: Dict[bytes, str] = {}
 
 
+_ACTIVATE = lib.vwo_client_activate
+_GET_VARIATION_NAME = lib.vwo_client_get_variation_name
+
+
 def _name(raw: bytes) -> str:
     text = raw.decode("utf-8")
     if len(_NAMES) < _KEYS_MAX:
@@ -140,6 +144,12 @@ def _options(kwargs: Dict[str, Any], allowed: frozenset) -> Any:
     for k, v in kwargs.items():
         if v is None or k not in allowed:
             continue
+        if k == "custom_variables":
+            entry = _custom_variables(v)
+            if entry is _BAD:
+                return _BAD
+            parts.append('"custom_variables":' + entry[1])
+            continue
         try:
             parts.append('"%s":%s' % (k, _dumps(v)))
         except (TypeError, ValueError, RecursionError):
@@ -157,14 +167,14 @@ _CV_CACHE: Dict[Any, Any] = {}
 _CV_CACHE_MAX = 1024
 
 
-def _custom_variables_option(cv: Any) -> Any:
-    """``{"custom_variables": cv}`` as JSON bytes. A flat dict of scalars with str keys (the usual user
-    profile) is encoded once and remembered by content: its items (keys and values, compared with ``==``)
-    find the entry, which then answers only if the value types are the same too, so ``1``, ``1.0`` and
-    ``True`` never share a text. A non-str key never equals a str key, so equal items mean str keys. Float
-    zeros are never remembered (``0.0 == -0.0`` but their texts differ)."""
-    if cv is None:
-        return None
+def _custom_variables(cv: Any) -> Any:
+    """``(value types, cv as JSON text, {"custom_variables": cv} as JSON bytes)``, or _BAD.
+
+    A flat dict of scalars with str keys (the usual user profile) is encoded once and remembered by
+    content: its items (keys and values, compared with ``==``) find the entry, which then answers only if
+    the value types are the same too, so ``1``, ``1.0`` and ``True`` never share a text. A non-str key
+    never equals a str key, so equal items mean str keys. Float zeros are never remembered
+    (``0.0 == -0.0`` but their texts differ)."""
     items = None
     if type(cv) is dict and len(cv) <= 64:
         items = tuple(cv.items())
@@ -173,13 +183,15 @@ def _custom_variables_option(cv: Any) -> Any:
         except TypeError:  # an unhashable value: not a flat dict
             items = hit = None
         if hit is not None and hit[0] == tuple(map(type, cv.values())):
-            return hit[1]
+            return hit
     try:
-        text = ('{"custom_variables":' + _dumps(cv) + "}").encode("utf-8")
+        text = _dumps(cv)
+        option = ('{"custom_variables":' + text + "}").encode("utf-8")
     except (TypeError, ValueError, RecursionError, UnicodeEncodeError):
         return _BAD
+    types = tuple(map(type, cv.values())) if items is not None else ()
+    entry = (types, text, option)
     if items is not None:
-        types = tuple(map(type, cv.values()))
         if (
             all(type(k) is str for k in cv)
             and _SCALARS.issuperset(types)
@@ -187,8 +199,16 @@ def _custom_variables_option(cv: Any) -> Any:
         ):
             if len(_CV_CACHE) >= _CV_CACHE_MAX:
                 _CV_CACHE.clear()
-            _CV_CACHE[items] = (types, text)
-    return text
+            _CV_CACHE[items] = entry
+    return entry
+
+
+def _custom_variables_option(cv: Any) -> Any:
+    """``{"custom_variables": cv}`` as JSON bytes (None for None, _BAD when it cannot be encoded)."""
+    if cv is None:
+        return None
+    entry = _custom_variables(cv)
+    return _BAD if entry is _BAD else entry[2]
 
 
 _DECIDE_OPTS = frozenset(
@@ -344,9 +364,11 @@ class VWO:
             lib.vwo_client_close(out, 0, None)
 
     # -- decisions -------------------------------------------------------------------------------
-    def _variation(self, fn: Any, campaign_key: Any, user_id: Any, kwargs: Dict[str, Any], api: str) -> Optional[str]:
+    def _variation(
+        self, fn: Any, campaign_key: Any, user_id: Any, custom_variables: Any, kwargs: Dict[str, Any], api: str
+    ) -> Optional[str]:
         # The hot path of every decision: a campaign key seen before is already bytes, the user id is
-        # encoded inline, and the out-parameters are this thread's.
+        # encoded inline, a profile seen before is already JSON, and the out-parameters are this thread's.
         k = _KEYS.get(campaign_key) if type(campaign_key) is str else None
         if k is None:
             k = _cstr(campaign_key)
@@ -364,12 +386,14 @@ class VWO:
         if k is None or u is None:
             _log(self._hooks.logger, logging.ERROR, "%s: campaign_key and user_id must be strings" % api)
             return None
-        if not kwargs:
-            opts = None
-        elif len(kwargs) == 1 and "custom_variables" in kwargs:
-            opts = _custom_variables_option(kwargs["custom_variables"])
-        else:
+        if kwargs:
+            if custom_variables is not None:
+                kwargs["custom_variables"] = custom_variables
             opts = _options(kwargs, _DECIDE_OPTS)
+        elif custom_variables is not None:
+            opts = _custom_variables_option(custom_variables)
+        else:
+            opts = None
         if opts is _BAD:
             _log(self._hooks.logger, logging.ERROR, "%s: options are not JSON-serialisable" % api)
             return None
@@ -383,17 +407,16 @@ class VWO:
         try:
             st = fn(self._h, k, u, opts, s.buf_ref, s.size, s.length_ref, s.has_ref)
             if st == 0:
-                if not s.has.value:
-                    return None
-                name = s.buf.raw[: s.length.value]
-                return _NAMES.get(name) or _name(name)
+                n = s.length.value
+                if n:
+                    name = s.buf.raw[:n]
+                    return _NAMES.get(name) or _name(name)
+                return "" if s.has.value else None
             if st == _lib.BUFFER_TOO_SMALL:
                 # The decision is made (and its impression sent): read the name without a new event.
                 n = s.length.value + 1
                 big = ctypes.create_string_buffer(n)
-                st = lib.vwo_client_get_variation_name(
-                    self._h, k, u, opts, ctypes.addressof(big), n, s.length_ref, s.has_ref
-                )
+                st = _GET_VARIATION_NAME(self._h, k, u, opts, ctypes.addressof(big), n, s.length_ref, s.has_ref)
                 if st == 0 and s.has.value:
                     return big.raw[: s.length.value].decode("utf-8")
         finally:
@@ -404,13 +427,19 @@ class VWO:
     def _failed(self, api: str, status: int) -> None:
         _log(self._hooks.logger, logging.ERROR, "%s: status %d: %s" % (api, status, _lib.last_error()))
 
-    def activate(self, campaign_key: str, user_id: str, **kwargs: Any) -> Optional[str]:
+    # ``custom_variables`` is named (vwo-python-sdk takes it in ``**kwargs``): a call passing only it, the
+    # usual one, builds no keyword dictionary.
+    def activate(self, campaign_key: str, user_id: str, custom_variables: Any = None, **kwargs: Any) -> Optional[str]:
         """The variation of a VISUAL_AB campaign for the user (an impression is sent the first time)."""
-        return self._variation(lib.vwo_client_activate, campaign_key, user_id, kwargs, "activate")
+        return self._variation(_ACTIVATE, campaign_key, user_id, custom_variables, kwargs, "activate")
 
-    def get_variation_name(self, campaign_key: str, user_id: str, **kwargs: Any) -> Optional[str]:
+    def get_variation_name(
+        self, campaign_key: str, user_id: str, custom_variables: Any = None, **kwargs: Any
+    ) -> Optional[str]:
         """The variation of a VISUAL_AB or FEATURE_TEST campaign for the user (no event)."""
-        return self._variation(lib.vwo_client_get_variation_name, campaign_key, user_id, kwargs, "get_variation_name")
+        return self._variation(
+            _GET_VARIATION_NAME, campaign_key, user_id, custom_variables, kwargs, "get_variation_name"
+        )
 
     def is_feature_enabled(self, campaign_key: str, user_id: str, **kwargs: Any) -> bool:
         k = _cstr(campaign_key)
