@@ -494,3 +494,31 @@ func TestFinalizerBackstop(t *testing.T) {
 	runtime.GC()
 	time.Sleep(50 * time.Millisecond)
 }
+
+func TestTrackResultParsing(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []schema.TrackResult
+	}{
+		{`{}`, []schema.TrackResult{}},
+		{`{"a":true}`, []schema.TrackResult{{CampaignKey: "a", TrackValue: true}}},
+		{`{"a":true,"b\"c":false,"ü":true}`, []schema.TrackResult{{CampaignKey: "a", TrackValue: true}, {CampaignKey: "b\"c", TrackValue: false}, {CampaignKey: "ü", TrackValue: true}}},
+	} {
+		got, err := api.TrackResults([]byte(c.in))
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s: %v %v", c.in, got, err)
+		}
+	}
+	for _, in := range []string{``, `[]`, `{"a":1}`, `{"a"`, `{"a":tru`} {
+		if _, err := api.TrackResults([]byte(in)); err == nil {
+			t.Errorf("%q accepted", in)
+		}
+	}
+	for in, want := range map[string]interface{}{`"x"`: "x", `"a\"b"`: `a"b`, `true`: true, `12`: 12.0, `-1.5`: -1.5,
+		`{"k":1}`: map[string]interface{}{"k": 1.0}} {
+		got, err := api.VariableValue([]byte(in))
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %v %v", in, got, err)
+		}
+	}
+}

@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/libvwo/libvwo/bindings/go/internal/capi"
 	"github.com/libvwo/libvwo/bindings/go/pkg/schema"
@@ -116,8 +118,8 @@ func (vwo *VWOInstance) GetFeatureVariableValue(campaignKey, variableKey, userID
 	if text == nil {
 		return nil
 	}
-	var v interface{}
-	if err := json.Unmarshal(text, &v); err != nil {
+	v, err := variableValue(text)
+	if err != nil {
 		st.failed(api, err)
 		return nil
 	}
@@ -189,27 +191,80 @@ func (vwo *VWOInstance) Track(campaignKeys interface{}, userID, goalIdentifier s
 	return out
 }
 
-// trackResults reads {"key": bool, …} keeping its order.
+// trackResults reads libvwo's {"key": bool, …} keeping its order (a small parser: the text is
+// serde_json's compact output; keys with escapes go through encoding/json).
 func trackResults(text []byte) ([]schema.TrackResult, error) {
-	dec := json.NewDecoder(bytes.NewReader(text))
-	if _, err := dec.Token(); err != nil { // {
-		return nil, err
+	bad := fmt.Errorf("unexpected track result %.100q", text)
+	i := 0
+	if len(text) < 2 || text[0] != '{' {
+		return nil, bad
 	}
-	out := []schema.TrackResult{}
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return nil, err
+	i = 1
+	out := make([]schema.TrackResult, 0, 2)
+	for i < len(text) && text[i] != '}' {
+		if text[i] == ',' {
+			i++
 		}
-		vt, err := dec.Token()
-		if err != nil {
-			return nil, err
+		if i >= len(text) || text[i] != '"' {
+			return nil, bad
 		}
-		key, _ := kt.(string)
-		val, _ := vt.(bool)
-		out = append(out, schema.TrackResult{CampaignKey: key, TrackValue: val})
+		j := i + 1
+		escaped := false
+		for j < len(text) && text[j] != '"' {
+			if text[j] == '\\' {
+				escaped = true
+				j++
+			}
+			j++
+		}
+		if j >= len(text) {
+			return nil, bad
+		}
+		var key string
+		if escaped {
+			if err := json.Unmarshal(text[i:j+1], &key); err != nil {
+				return nil, bad
+			}
+		} else {
+			key = string(text[i+1 : j])
+		}
+		i = j + 1
+		if i >= len(text) || text[i] != ':' {
+			return nil, bad
+		}
+		i++
+		switch {
+		case bytes.HasPrefix(text[i:], []byte("true")):
+			out = append(out, schema.TrackResult{CampaignKey: key, TrackValue: true})
+			i += 4
+		case bytes.HasPrefix(text[i:], []byte("false")):
+			out = append(out, schema.TrackResult{CampaignKey: key, TrackValue: false})
+			i += 5
+		default:
+			return nil, bad
+		}
 	}
 	return out, nil
+}
+
+// variableValue decodes a variable's JSON value: the scalars by hand, the rest with encoding/json.
+func variableValue(text []byte) (interface{}, error) {
+	switch {
+	case len(text) >= 2 && text[0] == '"' && bytes.IndexByte(text[1:len(text)-1], '\\') < 0 &&
+		bytes.IndexByte(text[1:len(text)-1], '"') < 0:
+		return string(text[1 : len(text)-1]), nil
+	case string(text) == "true":
+		return true, nil
+	case string(text) == "false":
+		return false, nil
+	case len(text) > 0 && (text[0] == '-' || (text[0] >= '0' && text[0] <= '9')):
+		if f, err := strconv.ParseFloat(string(text), 64); err == nil {
+			return f, nil
+		}
+	}
+	var v interface{}
+	err := json.Unmarshal(text, &v)
+	return v, err
 }
 
 // Push sends a custom dimension (tag key and value at most 255 characters) for the user.

@@ -14,3 +14,9 @@ func ReplaceSettings(vwo *VWOInstance, settings []byte) error {
 
 // AppendOptions is appendOptions.
 var AppendOptions = appendOptions
+
+// TrackResults and VariableValue are the result decoders.
+var (
+	TrackResults  = trackResults
+	VariableValue = variableValue
+)
