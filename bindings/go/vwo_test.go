@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/libvwo/libvwo/bindings/go/pkg/api"
@@ -17,15 +18,20 @@ func TestGetSettingsFileAndLaunch(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(settings)
+	var mu sync.Mutex
 	var paths []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		paths = append(paths, r.URL.Path)
+		mu.Unlock()
 		_, _ = w.Write([]byte(text))
 	}))
 	defer srv.Close()
 	settingsBaseURL = srv.URL
 	defer func() { settingsBaseURL = "" }()
 	s := GetSettingsFile("123", "key")
+	mu.Lock()
+	defer mu.Unlock()
 	if len(paths) != 1 || paths[0] != "/server-side/settings" {
 		t.Fatalf("requests: %v", paths)
 	}

@@ -264,13 +264,19 @@ impl CallOptions {
     /// unknown keys are ignored, as the SDKs do; a known key with a value of the wrong type is an error
     /// naming the key. `null` means "not given".
     pub fn from_json(value: &Value) -> Result<CallOptions, Error> {
+        CallOptions::from_json_owned(value.clone())
+    }
+
+    /// [`CallOptions::from_json`] taking the value: its objects move into the options, uncopied (the
+    /// C ABI's per-call path).
+    pub fn from_json_owned(value: Value) -> Result<CallOptions, Error> {
         let m = match value {
             Value::Null => return Ok(CallOptions::default()),
             Value::Object(m) => m,
             v => {
                 return Err(Error::options(
                     "options",
-                    format_args!("expected an object, got {}", describe_json(v)),
+                    format_args!("expected an object, got {}", describe_json(&v)),
                 ))
             }
         };
@@ -279,49 +285,47 @@ impl CallOptions {
             if v.is_null() {
                 continue;
             }
-            let wrong = |what: &str| {
+            let wrong = |what: &str, v: &Value| {
                 Error::options(
-                    key,
+                    &key,
                     format_args!("expected {what}, got {}", describe_json(v)),
                 )
             };
+            let object = |v: Value| match v {
+                Value::Object(o) => Ok(o),
+                v => Err(wrong("an object", &v)),
+            };
             match key.as_str() {
-                "customVariables" | "custom_variables" => {
-                    out.custom_variables =
-                        Some(v.as_object().ok_or_else(|| wrong("an object"))?.clone())
-                }
+                "customVariables" | "custom_variables" => out.custom_variables = Some(object(v)?),
                 "variationTargetingVariables" | "variation_targeting_variables" => {
-                    out.variation_targeting_variables =
-                        Some(v.as_object().ok_or_else(|| wrong("an object"))?.clone())
+                    out.variation_targeting_variables = Some(object(v)?)
                 }
-                "userAgent" | "user_agent" => {
-                    out.user_agent = Some(v.as_str().ok_or_else(|| wrong("a string"))?.to_string())
-                }
-                "userIpAddress" | "user_ip_address" => {
-                    out.user_ip_address =
-                        Some(v.as_str().ok_or_else(|| wrong("a string"))?.to_string())
-                }
+                "userAgent" | "user_agent" => match v {
+                    Value::String(s) => out.user_agent = Some(s),
+                    v => return Err(wrong("a string", &v)),
+                },
+                "userIpAddress" | "user_ip_address" => match v {
+                    Value::String(s) => out.user_ip_address = Some(s),
+                    v => return Err(wrong("a string", &v)),
+                },
                 "revenueValue" | "revenue_value" => {
                     if !(v.is_number() || v.is_string() || v.is_boolean()) {
-                        return Err(wrong("a number, string or boolean"));
+                        return Err(wrong("a number, string or boolean", &v));
                     }
-                    out.revenue_value = Some(v.clone())
+                    out.revenue_value = Some(v)
                 }
                 "goalTypeToTrack" | "goal_type_to_track" => {
                     out.goal_type_to_track =
                         Some(v.as_str().and_then(GoalTypeToTrack::parse).ok_or_else(|| {
-                            wrong("\"ALL\", \"CUSTOM_GOAL\" or \"REVENUE_TRACKING\"")
+                            wrong("\"ALL\", \"CUSTOM_GOAL\" or \"REVENUE_TRACKING\"", &v)
                         })?)
                 }
                 "shouldTrackReturningUser" | "should_track_returning_user" => {
                     out.should_track_returning_user =
-                        Some(v.as_bool().ok_or_else(|| wrong("a boolean"))?)
+                        Some(v.as_bool().ok_or_else(|| wrong("a boolean", &v))?)
                 }
-                "eventProperties" | "event_properties" => {
-                    out.event_properties =
-                        Some(v.as_object().ok_or_else(|| wrong("an object"))?.clone())
-                }
-                "customProperties" | "custom_properties" => out.custom_properties = Some(v.clone()),
+                "eventProperties" | "event_properties" => out.event_properties = Some(object(v)?),
+                "customProperties" | "custom_properties" => out.custom_properties = Some(v),
                 _ => {}
             }
         }

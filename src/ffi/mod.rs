@@ -33,8 +33,11 @@ use callbacks::Plugins;
 use convert::{
     arg_opt_str, arg_str, copy_to_buffer, non_null, owned_c_string, parse_json, write_out,
 };
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::ffi::{c_char, CString};
+use std::rc::Rc;
 use std::time::Duration;
 
 /// A status: what a fallible function did. The numbers are stable and never reused.
@@ -162,10 +165,15 @@ unsafe fn client_ref<'a>(ptr: *const vwo_client) -> Result<&'a vwo_client, Failu
 
 /// Per-call options: NULL is none (the fast path: no allocation, no JSON).
 ///
+/// Parsed options are remembered per thread by their exact text (at most
+/// `OPTIONS_CACHE_ENTRIES` texts of up to `OPTIONS_CACHE_MAX_TEXT` bytes): a host deciding several
+/// campaigns for the same visitor, or a binding that writes the same attributes in the same order,
+/// parses them once. Equal texts parse to equal options, so the cache changes no result.
+///
 /// # Safety
 /// As `convert::arg_str`.
 #[inline(always)]
-unsafe fn call_options(ptr: *const c_char) -> Result<Option<CallOptions>, Failure> {
+unsafe fn call_options(ptr: *const c_char) -> Result<Option<Rc<CallOptions>>, Failure> {
     if ptr.is_null() {
         return Ok(None);
     }
@@ -173,8 +181,33 @@ unsafe fn call_options(ptr: *const c_char) -> Result<Option<CallOptions>, Failur
     let Some(text) = (unsafe { arg_opt_str(ptr, "options_json") })? else {
         return Ok(None);
     };
+    let cacheable = text.len() <= OPTIONS_CACHE_MAX_TEXT;
+    if cacheable {
+        // The borrow ends before any callback could re-enter on this thread.
+        let hit = OPTIONS_CACHE.with(|c| c.borrow().get(text).cloned());
+        if hit.is_some() {
+            return Ok(hit);
+        }
+    }
     let value = parse_json(text, "options_json")?;
-    Ok(Some(CallOptions::from_json(&value)?))
+    let options = Rc::new(CallOptions::from_json_owned(value)?);
+    if cacheable {
+        OPTIONS_CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= OPTIONS_CACHE_ENTRIES {
+                c.clear();
+            }
+            c.insert(text.into(), options.clone());
+        });
+    }
+    Ok(Some(options))
+}
+
+const OPTIONS_CACHE_ENTRIES: usize = 64;
+const OPTIONS_CACHE_MAX_TEXT: usize = 4096;
+
+thread_local! {
+    static OPTIONS_CACHE: RefCell<FxHashMap<Box<str>, Rc<CallOptions>>> = RefCell::default();
 }
 
 fn timeout(ms: u64, default: Duration) -> Duration {
@@ -482,7 +515,7 @@ unsafe fn variation_call(
             }
         }
     };
-    call(&h.client, key, user, options.as_ref(), &mut answer)
+    call(&h.client, key, user, options.as_deref(), &mut answer)
 }
 
 /// vwo-python-sdk's `activate`: the variation of a VISUAL_AB campaign for the user, sending an
@@ -601,7 +634,7 @@ pub unsafe extern "C" fn vwo_client_is_feature_enabled(
         non_null(enabled_out, "enabled_out")?;
         // SAFETY: as above.
         let options = unsafe { call_options(options_json) }?;
-        let on = h.client.is_feature_enabled(key, user, options.as_ref());
+        let on = h.client.is_feature_enabled(key, user, options.as_deref());
         // SAFETY: checked non-NULL; valid for a write.
         unsafe { write_out(enabled_out, on) };
         Ok(())
@@ -641,7 +674,7 @@ pub unsafe extern "C" fn vwo_client_get_feature_variable_value(
         let options = unsafe { call_options(options_json) }?;
         let value = h
             .client
-            .get_feature_variable_value(key, variable, user, options.as_ref());
+            .get_feature_variable_value(key, variable, user, options.as_deref());
         let out = match value {
             None => std::ptr::null_mut(),
             Some(v) => owned_c_string(v.to_string())?,
@@ -675,7 +708,7 @@ unsafe fn track_call(
     non_null(result_json_out, "result_json_out")?;
     // SAFETY: as above.
     let options = unsafe { call_options(options_json) }?;
-    let out = match h.client.track(campaigns, user, goal, options.as_ref()) {
+    let out = match h.client.track(campaigns, user, goal, options.as_deref()) {
         None => std::ptr::null_mut(),
         Some(result) => {
             let m: Map<String, Value> = result

@@ -522,3 +522,17 @@ func TestTrackResultParsing(t *testing.T) {
 		}
 	}
 }
+
+// Equal option maps encode to equal texts (sorted keys), whatever Go's map order.
+func TestOptionsEncodingIsDeterministic(t *testing.T) {
+	first, _ := api.AppendOptions(nil, map[string]interface{}{"customVariables": profile})
+	for i := 0; i < 50; i++ {
+		b, _ := api.AppendOptions(nil, map[string]interface{}{"customVariables": profile})
+		if string(b) != string(first) {
+			t.Fatalf("%s != %s", b, first)
+		}
+	}
+	if !strings.HasPrefix(string(first), `{"customVariables":{"age":34,"browser":"Chrome",`) {
+		t.Fatalf("%s", first)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"unicode/utf8"
 )
@@ -28,7 +29,8 @@ var optionKeys = map[string]struct{}{
 // libvwo's options_json, appending to dst. It appends nothing when there is nothing to pass (libvwo
 // then gets NULL). This is the one place options are encoded: a faster ABI entry can replace it.
 //
-// Numbers keep their Go type: integers are written as JSON integers and floats always with a fraction
+// Object keys are written in sorted order, so equal maps give equal texts (libvwo remembers the
+// options it parsed per thread by their text; Go's map order is random). Numbers keep their Go type: integers are written as JSON integers and floats always with a fraction
 // or exponent (float64(1) as 1.0), so libvwo sees them as vwo-python-sdk sees Python ints and floats.
 func appendOptions(dst []byte, option interface{}) ([]byte, error) {
 	if option == nil {
@@ -108,32 +110,40 @@ func appendValue(dst []byte, v interface{}, depth int) ([]byte, error) {
 		}
 		return append(dst, x...), nil
 	case map[string]interface{}:
-		dst = append(dst, '{')
-		first := true
+		var stack [16]entry
+		entries := stack[:0]
 		for k, e := range x {
-			if !first {
+			entries = append(entries, entry{k, e})
+		}
+		sortEntries(entries)
+		dst = append(dst, '{')
+		for i := range entries {
+			if i > 0 {
 				dst = append(dst, ',')
 			}
-			first = false
-			dst = appendString(dst, k)
+			dst = appendString(dst, entries[i].key)
 			dst = append(dst, ':')
 			var err error
-			if dst, err = appendValue(dst, e, depth+1); err != nil {
+			if dst, err = appendValue(dst, entries[i].value, depth+1); err != nil {
 				return dst, err
 			}
 		}
 		return append(dst, '}'), nil
 	case map[string]string:
+		var stack [16]string
+		keys := stack[:0]
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sortStrings(keys)
 		dst = append(dst, '{')
-		first := true
-		for k, e := range x {
-			if !first {
+		for i, k := range keys {
+			if i > 0 {
 				dst = append(dst, ',')
 			}
-			first = false
 			dst = appendString(dst, k)
 			dst = append(dst, ':')
-			dst = appendString(dst, e)
+			dst = appendString(dst, x[k])
 		}
 		return append(dst, '}'), nil
 	case []interface{}:
@@ -163,6 +173,40 @@ func appendValue(dst []byte, v interface{}, depth int) ([]byte, error) {
 			return dst, err
 		}
 		return append(dst, b...), nil
+	}
+}
+
+// entry is one key and value of a map being encoded.
+type entry struct {
+	key   string
+	value interface{}
+}
+
+// sortEntries sorts a few entries by key in place (insertion sort: no allocation for the usual handful).
+func sortEntries(a []entry) {
+	if len(a) > 32 {
+		b := append([]entry(nil), a...) // sorted on the heap, so a (often on the stack) does not escape
+		sort.Slice(b, func(i, j int) bool { return b[i].key < b[j].key })
+		copy(a, b)
+		return
+	}
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j].key < a[j-1].key; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+// sortStrings sorts a few keys in place (insertion sort: no allocation for the usual handful).
+func sortStrings(a []string) {
+	if len(a) > 32 {
+		sort.Strings(a)
+		return
+	}
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
 	}
 }
 
