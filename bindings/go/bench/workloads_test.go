@@ -4,7 +4,7 @@
 // batched and delivered by libvwo's event thread, off the calling goroutine). Each benchmark checks its
 // digest or counts against the reference SDKs' and fails when they differ.
 //
-//	make bench-go   # = cd bindings/go && go test -run '^$' -bench . -benchtime 3x -count 1 ./bench
+//	make bench-go   # = cd bindings/go && go test -run '^$' -bench 'W[124]' -benchtime 3x -count 1 ./bench
 package bench
 
 import (
