@@ -2,7 +2,7 @@
 CARGO ?= cargo
 
 .PHONY: all build demo test test-rust lint conformance bench clean test-c install bench-c c-quickstart \
-	test-python bench-python python-install
+	test-python bench-python python-install go-lib test-go bench-go
 
 all: build
 
@@ -15,7 +15,7 @@ demo:
 	./target/c/quickstart src/bin/vwo-demo/settings.json
 
 # Every test of every layer.
-test: lint test-rust conformance test-c test-python
+test: lint test-rust conformance test-c test-python test-go
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -107,3 +107,19 @@ test-python: python-install
 # from PyPI). BENCH_ARGS: e.g. `--ops-scale 0.05` (quick run), `--sdks libvwo`, `--out target/python/bench.json`.
 bench-python: python-install
 	$(PYTHON) bindings/python/bench.py $(BENCH_ARGS)
+
+# ---------------------------------------------------------------------------------------- Go
+# The cgo binding (bindings/go, module github.com/libvwo/libvwo/bindings/go) links target/release/libvwo.a
+# statically; see bindings/go/README.md. Tests: vet, everything under -race (the corpus runs a prefix of
+# each file there), then the vectors in full without -race.
+GO ?= go
+
+go-lib: build
+
+test-go: go-lib
+	cd bindings/go && $(GO) vet ./... && $(GO) test -race -count=1 ./... \
+		&& $(GO) test -count=1 -run 'TestExpectations|TestScenarios|TestCorpusOverHTTP' ./pkg/api
+
+# W1, W2, W4 through the Go binding (see docs/PERFORMANCE.md, "Go binding").
+bench-go: go-lib
+	cd bindings/go && $(GO) test -run '^$$' -bench 'W[124]' -benchtime 3x -count 1 ./bench

@@ -294,3 +294,60 @@ fn decisions_through_the_abi() {
         vwo_client_free(client);
     }
 }
+
+#[test]
+fn per_call_options_cache_gives_the_results_of_a_fresh_parse() {
+    let settings = CString::new(
+        r#"{"accountId": 1, "sdkKey": "k", "campaigns": [{
+        "id": 11, "key": "seg", "status": "RUNNING", "type": "VISUAL_AB", "percentTraffic": 100,
+        "segments": {"or": [{"custom_variable": {"plan": "premium"}}]},
+        "goals": [], "variations": [{"id": 1, "name": "Control", "weight": 100}]}]}"#,
+    )
+    .unwrap();
+    let options = CString::new(r#"{"is_development_mode": true}"#).unwrap();
+    let mut client: *mut vwo_client = null_mut();
+    let decide = |client: *mut vwo_client, opts: &CString| -> (vwo_status, bool) {
+        let mut buf = [0 as c_char; 64];
+        let (mut len, mut has) = (0usize, false);
+        // SAFETY: valid strings and out-pointers.
+        let st = unsafe {
+            vwo_client_get_variation_name(
+                client,
+                c"seg".as_ptr(),
+                c"Ashley".as_ptr(),
+                opts.as_ptr(),
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut len,
+                &mut has,
+            )
+        };
+        (st, has)
+    };
+    // SAFETY: valid strings and out-pointers.
+    unsafe {
+        assert_eq!(
+            vwo_client_launch(settings.as_ptr(), options.as_ptr(), null(), &mut client),
+            vwo_status::VWO_OK
+        );
+    }
+    let premium = CString::new(r#"{"customVariables":{"plan":"premium"}}"#).unwrap();
+    let free = CString::new(r#"{"customVariables":{"plan":"free"}}"#).unwrap();
+    let bad = CString::new(r#"{"customVariables":"premium"}"#).unwrap();
+    for _ in 0..3 {
+        assert_eq!(decide(client, &premium), (vwo_status::VWO_OK, true));
+        assert_eq!(decide(client, &free), (vwo_status::VWO_OK, false));
+        assert_eq!(decide(client, &bad).0, vwo_status::VWO_INVALID_OPTIONS);
+    }
+    // more distinct texts than the cache holds: every answer still right
+    for i in 0..64 {
+        let o = CString::new(format!(
+            r#"{{"customVariables":{{"plan":"premium","n":{i}}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(decide(client, &o), (vwo_status::VWO_OK, true));
+    }
+    assert_eq!(decide(client, &free), (vwo_status::VWO_OK, false));
+    // SAFETY: the handle from launch, freed once.
+    unsafe { vwo_client_free(client) };
+}

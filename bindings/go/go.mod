@@ -1,0 +1,3 @@
+module github.com/libvwo/libvwo/bindings/go
+
+go 1.22
