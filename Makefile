@@ -99,8 +99,19 @@ python-install: build
 	VWO_CARGO_MANIFEST=$(CURDIR)/Cargo.toml $(PYTHON) -m pip install --quiet --disable-pip-version-check \
 		--no-warn-script-location --target $(PY_SITE) ./bindings/python
 
+# The package is pure Python over libvwo.so: the same installed files are also tested on the oldest and
+# newest CPython the machine has among PY_OTHER (pyenv's or on PATH), when they have pytest.
+PY_OTHER ?= 3.9 3.13
 test-python: python-install
 	cd $(CURDIR) && PYTHONPATH=$(PY_SITE) $(PYTHON) -m pytest -q -p no:cacheprovider bindings/python/tests
+	@for v in $(PY_OTHER); do \
+		py=$$( (command -v pyenv >/dev/null && ls -d "$$(pyenv root)"/versions/$$v.*/bin/python 2>/dev/null | tail -n 1) ); \
+		[ -n "$$py" ] || py=$$(command -v python$$v || true); \
+		if [ -n "$$py" ] && "$$py" -m pytest --version >/dev/null 2>&1; then \
+			echo "test-python on $$("$$py" --version)"; \
+			PYTHONPATH=$(PY_SITE) "$$py" -m pytest -q -p no:cacheprovider bindings/python/tests || exit 1; \
+		else echo "test-python: no CPython $$v with pytest here, skipped"; fi; \
+	done
 
 # W1, W2 and W4 on this binding and on vwo-python-sdk 1.68.2, alternately in one run (not part of `make test`).
 # The first run creates target/python/bench-ref (venv + pip install of bindings/python/bench-requirements.txt

@@ -291,6 +291,8 @@ def test_threads_equal_sequential(bench_settings):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+# Python 3.12+ warns about forking a process with threads: libvwo's event thread is the point of the test.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_fork_child_decides_and_tracks(collector):
     c = vwo.launch(settings_text(AB), base_url=collector.base_url, logger=QuietLogger())
     want = c.activate(AB, "Ashley")  # queued in the parent before the fork
