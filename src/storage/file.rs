@@ -12,18 +12,19 @@
 //! then the four record fields, each a u32 LE length and UTF-8 bytes (`goalIdentifiers` absent: length
 //! `u32::MAX`). A lookup checks the record's user and campaign against the request.
 //!
-//! Fork: an LMDB environment may not be used in a forked child. A child's lookups and writes fail (logged
-//! by the client, decisions go on without stored records); launch clients after forking.
+//! Fork: an LMDB environment may not be used in a forked child, so a child's first lookup or write (or
+//! launch) closes the inherited copy and opens the environment again for itself.
 
 use super::config::FileStorageConfig;
 use super::{Stats, StorageCounters, UserStorage, UserStorageRecord};
 use crate::{Error, ErrorKind};
+use arc_swap::ArcSwapOption;
 use heed::types::Bytes;
 use heed::{Database, Env, EnvOpenOptions};
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 /// LMDB's default largest key.
 const MAX_KEY: usize = 511;
@@ -33,34 +34,81 @@ const KEY_PLAIN: u8 = 1;
 const KEY_HASHED: u8 = 2;
 const VALUE_V1: u8 = 1;
 
-/// One open environment, shared by the clients of this process.
+/// The environment as opened by one process.
+struct Opened {
+    pid: u32,
+    env: Env,
+    db: Database<Bytes, Bytes>,
+}
+
+/// One directory's store, shared by the clients of this process.
 struct Shared {
     path: PathBuf,
-    pid: u32,
-    env: Option<Env>,
-    db: Database<Bytes, Bytes>,
+    max_size_mb: usize,
+    /// `None` only while being reopened (after a fork) or dropped.
+    opened: ArcSwapOption<Opened>,
 }
 
 static REGISTRY: Lazy<Mutex<HashMap<PathBuf, Weak<Shared>>>> =
     Lazy::new(|| Mutex::new(HashMap::new()));
 
+fn registry() -> MutexGuard<'static, HashMap<PathBuf, Weak<Shared>>> {
+    match REGISTRY.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
 impl Drop for Shared {
     fn drop(&mut self) {
         // Close the environment while holding the registry, so a concurrent open of the same path
-        // cannot meet heed's "already open" error in between.
-        let mut reg = match REGISTRY.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        // does not meet heed's "already open" error in between.
+        let mut reg = registry();
         if reg.get(&self.path).is_some_and(|w| w.strong_count() == 0) {
             reg.remove(&self.path);
         }
-        if self.pid == std::process::id() {
-            drop(self.env.take());
-        } else {
-            // A forked child must not close the parent's environment.
-            std::mem::forget(self.env.take());
+        self.opened.store(None);
+    }
+}
+
+impl Shared {
+    /// Opens the environment for this process (after a fork: closes the parent's copy first, which
+    /// LMDB allows — only the child's reader slots, none, are released — and heed requires).
+    /// Called with the registry held.
+    fn open_for_this_process(&self) -> Result<(), String> {
+        let pid = std::process::id();
+        if self.opened.load().as_ref().is_some_and(|o| o.pid == pid) {
+            return Ok(());
         }
+        self.opened.store(None);
+        let mut attempts = 0;
+        let env = loop {
+            // LMDB maps the file: a page past a cut-short file's end would crash the process (SIGBUS)
+            // on first touch, so the file is checked with plain reads first.
+            check_data_file(&self.path.join("data.mdb"))?;
+            match open_env(&self.path, self.max_size_mb) {
+                Ok(env) => break env,
+                // Another client of this process may be closing this environment right now.
+                Err(heed::Error::EnvAlreadyOpened) if attempts < 200 => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        };
+        // Reader slots left by processes that died (crashed) are freed here.
+        env.clear_stale_readers().map_err(|e| e.to_string())?;
+        let mut wtxn = env.write_txn().map_err(|e| e.to_string())?;
+        let db: Database<Bytes, Bytes> = env
+            .create_database(&mut wtxn, None)
+            .map_err(|e| e.to_string())?;
+        wtxn.commit().map_err(|e| e.to_string())?;
+        {
+            let rtxn = env.read_txn().map_err(|e| e.to_string())?;
+            db.first(&rtxn).map_err(|e| e.to_string())?;
+        }
+        self.opened.store(Some(Arc::new(Opened { pid, env, db })));
+        Ok(())
     }
 }
 
@@ -97,88 +145,67 @@ fn open_env(dir: &Path, max_size_mb: usize) -> Result<Env, heed::Error> {
         .max_dbs(0);
     // SAFETY: heed's contract for the memory map: the environment is opened once per process (the
     // registry above guarantees it: every client of the process shares this one), the files are only
-    // changed through LMDB (its lock file serialises writers across processes), and no unsafe flag
-    // (NO_SYNC, NO_LOCK, WRITE_MAP) is set. Files on a network filesystem are not supported (docs).
+    // changed through LMDB (its lock file serialises writers across processes), no unsafe flag
+    // (NO_SYNC, NO_LOCK, WRITE_MAP) is set, and the data file was checked not to be cut short
+    // (`check_data_file`). Files on a network filesystem are not supported (docs/STORAGE.md).
     unsafe { options.open(dir) }
 }
 
 impl FileUserStorage {
     /// Opens the store in `config.path` (a directory, created when missing). Fails with an
     /// [`ErrorKind::Storage`] error naming the path when it is not a directory, cannot be read or
-    /// written, or holds a file that is not an LMDB environment (corrupt).
+    /// written, or holds a data file that is not an LMDB environment or is cut short (corrupt).
     pub fn open(config: &FileStorageConfig) -> Result<FileUserStorage, Error> {
         let dir = &config.path;
         std::fs::create_dir_all(dir).map_err(|e| open_error(dir, e))?;
         let canonical = dir.canonicalize().map_err(|e| open_error(dir, e))?;
-        let pid = std::process::id();
-        // Another client of this process may be closing this directory's environment right now
-        // (heed refuses a second open until it is closed): wait for it, briefly.
-        let mut attempts = 0;
-        let (mut reg, env) = loop {
-            let reg = REGISTRY
-                .lock()
-                .map_err(|_| open_error(dir, "registry lock poisoned"))?;
-            if let Some(shared) = reg.get(&canonical).and_then(Weak::upgrade) {
-                if shared.pid == pid {
-                    return Ok(FileUserStorage {
-                        shared,
-                        stats: Stats::default(),
-                    });
-                }
-                return Err(open_error(
-                    dir,
-                    "it was opened before fork() by the parent process; launch clients after forking",
-                ));
-            }
-            // LMDB maps the file: a page past a cut-short file's end would crash the process (SIGBUS)
-            // on first touch, so the file is checked with plain reads first.
-            check_data_file(&canonical.join("data.mdb")).map_err(|e| open_error(dir, e))?;
-            match open_env(&canonical, config.max_size_mb) {
-                Ok(env) => break (reg, env),
-                Err(heed::Error::EnvAlreadyOpened) if attempts < 1000 => {
-                    drop(reg);
-                    attempts += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                }
-                Err(e) => return Err(open_error(dir, e)),
+        let mut reg = registry();
+        let shared = match reg.get(&canonical).and_then(Weak::upgrade) {
+            Some(shared) => shared,
+            None => {
+                let shared = Arc::new(Shared {
+                    path: canonical.clone(),
+                    max_size_mb: config.max_size_mb,
+                    opened: ArcSwapOption::empty(),
+                });
+                reg.insert(canonical, Arc::downgrade(&shared));
+                shared
             }
         };
-        // Reader slots left by processes that died (crashed) are freed here.
-        env.clear_stale_readers().map_err(|e| open_error(dir, e))?;
-        let mut wtxn = env.write_txn().map_err(|e| open_error(dir, e))?;
-        let db: Database<Bytes, Bytes> = env
-            .create_database(&mut wtxn, None)
-            .map_err(|e| open_error(dir, e))?;
-        wtxn.commit().map_err(|e| open_error(dir, e))?;
-        // Read the first record back: a data file damaged past its header fails here, at launch.
-        {
-            let rtxn = env.read_txn().map_err(|e| open_error(dir, e))?;
-            db.first(&rtxn).map_err(|e| open_error(dir, e))?;
-        }
-        let shared = Arc::new(Shared {
-            path: canonical.clone(),
-            pid,
-            env: Some(env),
-            db,
-        });
-        reg.insert(canonical, Arc::downgrade(&shared));
+        let opened = shared.open_for_this_process();
+        drop(reg);
+        opened.map_err(|e| open_error(dir, e))?;
         Ok(FileUserStorage {
             shared,
             stats: Stats::default(),
         })
     }
 
-    fn env(&self) -> Result<&Env, String> {
-        if self.shared.pid != std::process::id() {
-            return Err(format!(
-                "user storage file {} was opened before fork(); launch the client in this process",
-                self.shared.path.display()
-            ));
+    /// Runs `f` on this process's environment (reopened after a fork). Holds an arc-swap guard, not
+    /// a reference count: concurrent lookups write no shared cache line.
+    fn with_opened<R>(&self, f: impl FnOnce(&Opened) -> Result<R, String>) -> Result<R, String> {
+        {
+            let guard = self.shared.opened.load();
+            if let Some(o) = guard.as_deref() {
+                if o.pid == std::process::id() {
+                    return f(o);
+                }
+            }
         }
-        self.shared
-            .env
-            .as_ref()
-            .ok_or_else(|| "user storage file is closed".to_string())
+        let reg = registry();
+        let reopened = self.shared.open_for_this_process();
+        drop(reg);
+        reopened.map_err(|e| {
+            format!(
+                "user storage file {}: cannot reopen it in this process: {e}",
+                self.shared.path.display()
+            )
+        })?;
+        let guard = self.shared.opened.load();
+        match guard.as_deref() {
+            Some(o) => f(o),
+            None => Err("user storage file is closed".to_string()),
+        }
     }
 
     fn lookup(
@@ -186,18 +213,16 @@ impl FileUserStorage {
         user_id: &str,
         campaign_key: &str,
     ) -> Result<Option<UserStorageRecord>, String> {
-        let env = self.env()?;
         let key = key(user_id, campaign_key);
-        let rtxn = env.read_txn().map_err(|e| self.failure("read", e))?;
-        let Some(bytes) = self
-            .shared
-            .db
-            .get(&rtxn, &key)
-            .map_err(|e| self.failure("read", e))?
-        else {
+        let found = self.with_opened(|o| {
+            let rtxn = o.env.read_txn().map_err(|e| self.failure("read", e))?;
+            let bytes = o.db.get(&rtxn, &key).map_err(|e| self.failure("read", e))?;
+            Ok(bytes.map(decode))
+        })?;
+        let Some(decoded) = found else {
             return Ok(None);
         };
-        let record = decode(bytes).ok_or_else(|| {
+        let record = decoded.ok_or_else(|| {
             format!(
                 "user storage file {}: unreadable record of user {user_id} in campaign {campaign_key}",
                 self.shared.path.display()
@@ -223,17 +248,14 @@ impl UserStorage for FileUserStorage {
     /// Commits the record durably (fsync) before returning `Ok`.
     fn set(&self, record: &UserStorageRecord) -> Result<(), String> {
         Stats::add(&self.stats.writes, 1);
-        let result = (|| {
-            let env = self.env()?;
-            let key = key(&record.user_id, &record.campaign_key);
-            let value = encode(record);
-            let mut wtxn = env.write_txn().map_err(|e| self.failure("write", e))?;
-            self.shared
-                .db
-                .put(&mut wtxn, &key, &value)
+        let key = key(&record.user_id, &record.campaign_key);
+        let value = encode(record);
+        let result = self.with_opened(|o| {
+            let mut wtxn = o.env.write_txn().map_err(|e| self.failure("write", e))?;
+            o.db.put(&mut wtxn, &key, &value)
                 .map_err(|e| self.failure("write", e))?;
             wtxn.commit().map_err(|e| self.failure("commit", e))
-        })();
+        });
         match &result {
             Ok(()) => Stats::add(&self.stats.written, 1),
             Err(_) => {
