@@ -52,6 +52,9 @@ typedef enum vwo_status {
   VWO_PANIC = 9,
   // Something inside libvwo failed (e.g. a thread could not be started).
   VWO_INTERNAL = 10,
+  // The built-in user storage could not be opened at launch (launch option `user_storage`): its
+  // file is unreadable, not a directory, or corrupt; the message names the path.
+  VWO_STORAGE = 11,
 } vwo_status;
 
 // A client: settings, user storage, hooks and the event delivery thread. Create with
@@ -151,6 +154,28 @@ typedef struct vwo_flush_report {
   struct vwo_delivery_counters counters;
 } vwo_flush_report;
 
+// User-storage counters of a client (all since launch). All zero for host storage callbacks.
+typedef struct vwo_storage_counters {
+  // Lookups asked of the store.
+  uint64_t reads;
+  // Lookups that found a record.
+  uint64_t hits;
+  // Lookups that failed (timeout, Redis down, unreadable record): decided as "nothing stored".
+  uint64_t read_errors;
+  // Records accepted for writing.
+  uint64_t writes;
+  // Records the store acknowledged (Redis replied; the file store committed to disk).
+  uint64_t written;
+  // Write attempts that failed (each failed attempt of a retried Redis write counts).
+  uint64_t write_errors;
+  // Writes given up: retries exhausted, too many pending, or refused by the store.
+  uint64_t writes_dropped;
+  // Writes accepted and not yet acknowledged nor given up (Redis writes in the background).
+  uint64_t pending;
+  // Records evicted to stay within the memory store's `maxEntries`.
+  uint64_t evicted;
+} vwo_storage_counters;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -209,12 +234,34 @@ enum vwo_status vwo_get_settings_file(const char *account_id,
 // "close_timeout_ms", "flush_timeout_ms"}`), `logger_is_custom` (whether the `logger`
 // callback is the user's own logger, reported as `cl` in the usage stats of events; default: whether
 // a `logger` callback is given — a binding forwarding to its language's default logging passes
-// false).
+// false),
+// `user_storage` (or `userStorage`: a built-in user
+// storage, exactly one of):
+//
+// * `{"redis": {"url", "username", "password", "keyPrefix", "ttlSeconds", "timeoutMs",
+//   "connectTimeoutMs", "poolSize", "maxPendingWrites", "writeAttempts"}}`: `url` (required) is
+//   `redis://[user:password@]host[:port][/db]` or a bare host (port 6379, db 0); keys are
+//   `"<keyPrefix><campaignKey>:<userId>"` holding the record as JSON, as vwo-python-sdk's Redis storage
+//   writes them (`keyPrefix` is empty by default, so both read each other's records); `ttlSeconds`:
+//   expire records (default: never); `timeoutMs` bounds every call (default 100), `connectTimeoutMs`
+//   a connect (default `timeoutMs`); `poolSize` idle connections kept (16); writes go in the background
+//   (a decision costs one round trip), at most `maxPendingWrites` queued (100000), each tried
+//   `writeAttempts` times (8). When Redis is slow or down, decisions go on as with nothing stored.
+// * `{"file": {"path", "maxSizeMb"}}`: an embedded LMDB store in the directory `path` (created when
+//   missing), shared safely by the clients and processes of one machine; a write is on disk when the
+//   API returns; `maxSizeMb` caps the file (default 1024). Launch fails with `VWO_STORAGE` when the
+//   directory cannot be opened or holds a corrupt store.
+// * `{"memory": {"maxEntries"}}`: process memory; past `maxEntries` records (default: unbounded) the
+//   oldest are evicted.
+//
+// Keys inside `user_storage` may also be snake_case (`key_prefix`, `timeout_ms`, …). Storage callbacks
+// in `callbacks` take precedence: with both, the option is ignored and a WARNING is logged.
 //
 // `callbacks` may be NULL; libvwo copies the struct (see `vwo_callbacks` for threads and ownership).
 //
 // On success `*client_out` is a new client, to free with `vwo_client_free`. Errors:
-// `VWO_INVALID_SETTINGS` (message names the JSON path), `VWO_INVALID_JSON`, `VWO_INVALID_OPTIONS`.
+// `VWO_INVALID_SETTINGS` (message names the JSON path), `VWO_INVALID_JSON`, `VWO_INVALID_OPTIONS`,
+// `VWO_STORAGE`.
 //
 // Thread-safe.
 //
@@ -421,6 +468,16 @@ enum vwo_status vwo_client_set_opt_out(const struct vwo_client *client);
 // `client` is NULL or a live handle; `counters_out` is NULL or valid for a write.
 enum vwo_status vwo_client_delivery_counters(const struct vwo_client *client,
                                              struct vwo_delivery_counters *counters_out);
+
+// The client's user-storage counters (all zero without a built-in storage). Pending Redis writes are
+// sent by `vwo_client_close`/`vwo_client_free` within the close timeout.
+//
+// Thread-safe.
+//
+// # Safety
+// `client` is NULL or a live handle; `counters_out` is NULL or valid for a write.
+enum vwo_status vwo_client_storage_counters(const struct vwo_client *client,
+                                            struct vwo_storage_counters *counters_out);
 
 // Replaces the client's settings atomically with a settings JSON text; decisions in flight finish on
 // the old ones. `VWO_INVALID_SETTINGS` leaves the current settings in place.

@@ -14,6 +14,8 @@ pub enum ErrorKind {
     InvalidOptions,
     /// An argument of an API call is invalid (empty user id, unknown campaign, …).
     InvalidArgument,
+    /// The built-in user storage could not be opened (its file is unreadable or corrupt).
+    Storage,
     /// Something inside libvwo failed (a user-storage or transport error, …).
     Internal,
 }

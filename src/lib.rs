@@ -44,4 +44,7 @@ pub use error::{Error, ErrorKind};
 pub use events::{DeliveryCounters, FlushReport, FullPolicy};
 pub use log::{LogLevel, Logger};
 pub use settings::{Id, Settings};
-pub use storage::{MemoryUserStorage, UserStorage, UserStorageRecord};
+pub use storage::{
+    FileStorageConfig, FileUserStorage, MemoryUserStorage, RedisStorageConfig, RedisUserStorage,
+    StorageCounters, UserStorage, UserStorageConfig, UserStorageRecord,
+};

@@ -30,7 +30,7 @@ use crate::events::{
 };
 use crate::log::{LogLevel, Logger, StderrLogger};
 use crate::settings::{Campaign, CampaignType, GoalType, Id, Settings, Variation};
-use crate::storage::{UserStorage, UserStorageRecord, GOAL_SEPARATOR};
+use crate::storage::{StorageCounters, UserStorage, UserStorageRecord, GOAL_SEPARATOR};
 use crate::Error;
 use arc_swap::ArcSwap;
 use delivery::Delivery;
@@ -109,6 +109,22 @@ impl Client {
         let log_level = options.log_level.unwrap_or(LogLevel::Error);
         let custom_logger = options.logger_is_custom.unwrap_or(options.logger.is_some());
         let logger: Arc<dyn Logger> = options.logger.unwrap_or_else(|| Arc::new(StderrLogger));
+        // The host's storage wins over a built-in one: the host asked for both, and its own code is the
+        // more specific choice. Said at WARNING so the ignored option does not go unnoticed.
+        let user_storage = match (options.user_storage, &options.user_storage_config) {
+            (Some(host), Some(_)) => {
+                if LogLevel::Warning >= log_level {
+                    logger.log(
+                        LogLevel::Warning,
+                        "launch: the host's user storage (callbacks) takes precedence; the userStorage option is ignored",
+                    );
+                }
+                Some(host)
+            }
+            (Some(host), None) => Some(host),
+            (None, Some(config)) => Some(config.open(logger.clone(), log_level)?),
+            (None, None) => None,
+        };
         let sdk_name = match options.sdk_name_suffix.as_deref() {
             Some(s) if !s.is_empty() => format!("{SDK_NAME}-{s}"),
             _ => SDK_NAME.to_string(),
@@ -119,7 +135,7 @@ impl Client {
             let flags = [
                 ("eb", options.batch_events.is_some()),
                 ("ig", options.integrations.is_some()),
-                ("ss", options.user_storage.is_some()),
+                ("ss", user_storage.is_some()),
                 ("cl", custom_logger),
                 ("ll", options.log_level.is_some()),
                 ("gt", options.goal_type_to_track.is_some()),
@@ -157,7 +173,7 @@ impl Client {
         let snapshot = snapshot_of(settings, &base_url, &sdk_name, &usage_stats);
         let inner = Inner {
             snapshot: ArcSwap::from_pointee(snapshot),
-            storage: options.user_storage,
+            storage: user_storage,
             logger,
             log_level,
             development_mode: options.development_mode,
@@ -588,7 +604,31 @@ impl Client {
     /// last clone of a client closes it with [`DeliveryOptions::close_timeout`].
     pub fn close(&self, timeout: Duration) -> Option<CloseReport> {
         self.stop_polling();
-        self.inner.delivery.close(timeout)
+        let started = std::time::Instant::now();
+        if let Some(storage) = &self.inner.storage {
+            if !storage.flush(timeout) {
+                log_at!(
+                    self.inner,
+                    LogLevel::Warning,
+                    "close: user storage writes still pending after {timeout:?}"
+                );
+            }
+        }
+        self.inner
+            .delivery
+            .close(timeout.saturating_sub(started.elapsed()))
+    }
+
+    /// Waits up to `timeout` for user-storage writes accepted before the call to reach the store (the
+    /// Redis store writes in the background); `true` when none is left pending, or without storage.
+    pub fn flush_storage(&self, timeout: Duration) -> bool {
+        self.inner.storage.as_ref().is_none_or(|s| s.flush(timeout))
+    }
+
+    /// What the user storage did since launch (lookups, hits, failures, writes, retries, drops);
+    /// `None` without a user storage or with a host storage that does not count.
+    pub fn storage_counters(&self) -> Option<StorageCounters> {
+        self.inner.storage.as_ref().and_then(|s| s.counters())
     }
 
     /// Delivery counters (accepted, delivered, retried, failed, dropped, spooled, in flight); `None` when

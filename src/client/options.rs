@@ -4,7 +4,7 @@
 use crate::error::describe_json;
 use crate::events::EventRequest;
 use crate::log::{LogLevel, Logger};
-use crate::storage::UserStorage;
+use crate::storage::{UserStorage, UserStorageConfig};
 use crate::Error;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -203,8 +203,11 @@ impl BatchEventsConfig {
 /// Options of [`crate::Client::launch`].
 #[derive(Clone, Default)]
 pub struct LaunchOptions {
-    /// User storage (none by default).
+    /// User storage (none by default). Takes precedence over `user_storage_config`.
     pub user_storage: Option<Arc<dyn UserStorage>>,
+    /// A built-in user storage to open at launch (Redis, an embedded file, bounded memory). Ignored,
+    /// with a warning, when `user_storage` is given.
+    pub user_storage_config: Option<UserStorageConfig>,
     /// Logger (standard error by default).
     pub logger: Option<Arc<dyn Logger>>,
     /// Whether `logger` is the user's own logger, reported as `cl` in the usage stats of events. `None`:

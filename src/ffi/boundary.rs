@@ -28,6 +28,7 @@ impl Failure {
             ErrorKind::InvalidSettings => vwo_status::VWO_INVALID_SETTINGS,
             ErrorKind::InvalidOptions => vwo_status::VWO_INVALID_OPTIONS,
             ErrorKind::InvalidArgument => vwo_status::VWO_INVALID_ARGUMENT,
+            ErrorKind::Storage => vwo_status::VWO_STORAGE,
             _ => vwo_status::VWO_INTERNAL,
         };
         Failure::new(status, e.message())

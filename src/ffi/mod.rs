@@ -66,6 +66,9 @@ pub enum vwo_status {
     VWO_PANIC = 9,
     /// Something inside libvwo failed (e.g. a thread could not be started).
     VWO_INTERNAL = 10,
+    /// The built-in user storage could not be opened at launch (launch option `user_storage`): its
+    /// file is unreadable, not a directory, or corrupt; the message names the path.
+    VWO_STORAGE = 11,
 }
 
 /// Passed as a timeout: use the launch option's default (`delivery.flush_timeout_ms` for a flush,
@@ -102,6 +105,46 @@ pub struct vwo_delivery_counters {
     pub spooled: u64,
     /// Events accepted or recovered and not yet delivered or failed.
     pub in_flight: u64,
+}
+
+/// User-storage counters of a client (all since launch). All zero for host storage callbacks.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct vwo_storage_counters {
+    /// Lookups asked of the store.
+    pub reads: u64,
+    /// Lookups that found a record.
+    pub hits: u64,
+    /// Lookups that failed (timeout, Redis down, unreadable record): decided as "nothing stored".
+    pub read_errors: u64,
+    /// Records accepted for writing.
+    pub writes: u64,
+    /// Records the store acknowledged (Redis replied; the file store committed to disk).
+    pub written: u64,
+    /// Write attempts that failed (each failed attempt of a retried Redis write counts).
+    pub write_errors: u64,
+    /// Writes given up: retries exhausted, too many pending, or refused by the store.
+    pub writes_dropped: u64,
+    /// Writes accepted and not yet acknowledged nor given up (Redis writes in the background).
+    pub pending: u64,
+    /// Records evicted to stay within the memory store's `maxEntries`.
+    pub evicted: u64,
+}
+
+impl From<crate::StorageCounters> for vwo_storage_counters {
+    fn from(c: crate::StorageCounters) -> Self {
+        vwo_storage_counters {
+            reads: c.reads,
+            hits: c.hits,
+            read_errors: c.read_errors,
+            writes: c.writes,
+            written: c.written,
+            write_errors: c.write_errors,
+            writes_dropped: c.writes_dropped,
+            pending: c.pending,
+            evicted: c.evicted,
+        }
+    }
 }
 
 /// What a flush (or the flush that starts a close) achieved.
@@ -311,12 +354,34 @@ fn network_failure(e: crate::Error) -> Failure {
 /// "close_timeout_ms", "flush_timeout_ms"}`), `logger_is_custom` (whether the `logger`
 /// callback is the user's own logger, reported as `cl` in the usage stats of events; default: whether
 /// a `logger` callback is given — a binding forwarding to its language's default logging passes
-/// false).
+/// false),
+/// `user_storage` (or `userStorage`: a built-in user
+/// storage, exactly one of):
+///
+/// * `{"redis": {"url", "username", "password", "keyPrefix", "ttlSeconds", "timeoutMs",
+///   "connectTimeoutMs", "poolSize", "maxPendingWrites", "writeAttempts"}}`: `url` (required) is
+///   `redis://[user:password@]host[:port][/db]` or a bare host (port 6379, db 0); keys are
+///   `"<keyPrefix><campaignKey>:<userId>"` holding the record as JSON, as vwo-python-sdk's Redis storage
+///   writes them (`keyPrefix` is empty by default, so both read each other's records); `ttlSeconds`:
+///   expire records (default: never); `timeoutMs` bounds every call (default 100), `connectTimeoutMs`
+///   a connect (default `timeoutMs`); `poolSize` idle connections kept (16); writes go in the background
+///   (a decision costs one round trip), at most `maxPendingWrites` queued (100000), each tried
+///   `writeAttempts` times (8). When Redis is slow or down, decisions go on as with nothing stored.
+/// * `{"file": {"path", "maxSizeMb"}}`: an embedded LMDB store in the directory `path` (created when
+///   missing), shared safely by the clients and processes of one machine; a write is on disk when the
+///   API returns; `maxSizeMb` caps the file (default 1024). Launch fails with `VWO_STORAGE` when the
+///   directory cannot be opened or holds a corrupt store.
+/// * `{"memory": {"maxEntries"}}`: process memory; past `maxEntries` records (default: unbounded) the
+///   oldest are evicted.
+///
+/// Keys inside `user_storage` may also be snake_case (`key_prefix`, `timeout_ms`, …). Storage callbacks
+/// in `callbacks` take precedence: with both, the option is ignored and a WARNING is logged.
 ///
 /// `callbacks` may be NULL; libvwo copies the struct (see `vwo_callbacks` for threads and ownership).
 ///
 /// On success `*client_out` is a new client, to free with `vwo_client_free`. Errors:
-/// `VWO_INVALID_SETTINGS` (message names the JSON path), `VWO_INVALID_JSON`, `VWO_INVALID_OPTIONS`.
+/// `VWO_INVALID_SETTINGS` (message names the JSON path), `VWO_INVALID_JSON`, `VWO_INVALID_OPTIONS`,
+/// `VWO_STORAGE`.
 ///
 /// Thread-safe.
 ///
@@ -921,6 +986,33 @@ pub unsafe extern "C" fn vwo_client_delivery_counters(
         let c = h
             .client
             .delivery_counters()
+            .map(Into::into)
+            .unwrap_or_default();
+        // SAFETY: checked non-NULL; valid for a write.
+        unsafe { write_out(counters_out, c) };
+        Ok(())
+    })
+}
+
+/// The client's user-storage counters (all zero without a built-in storage). Pending Redis writes are
+/// sent by `vwo_client_close`/`vwo_client_free` within the close timeout.
+///
+/// Thread-safe.
+///
+/// # Safety
+/// `client` is NULL or a live handle; `counters_out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn vwo_client_storage_counters(
+    client: *const vwo_client,
+    counters_out: *mut vwo_storage_counters,
+) -> vwo_status {
+    guard_status("vwo_client_storage_counters", || {
+        // SAFETY: the caller's contract.
+        let h = unsafe { client_ref(client) }?;
+        non_null(counters_out, "counters_out")?;
+        let c = h
+            .client
+            .storage_counters()
             .map(Into::into)
             .unwrap_or_default();
         // SAFETY: checked non-NULL; valid for a write.

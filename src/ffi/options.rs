@@ -7,7 +7,9 @@ use super::boundary::Failure;
 use super::vwo_status;
 use crate::events::FullPolicy;
 use crate::log::LogLevel;
-use crate::{BatchEventsConfig, DeliveryOptions, GoalTypeToTrack, LaunchOptions};
+use crate::{
+    BatchEventsConfig, DeliveryOptions, GoalTypeToTrack, LaunchOptions, UserStorageConfig,
+};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,6 +25,8 @@ const LAUNCH_KEYS: &[&str] = &[
     "polling_interval_seconds",
     "delivery",
     "logger_is_custom",
+    "user_storage",
+    "userStorage",
 ];
 const BATCH_KEYS: &[&str] = &["events_per_request", "request_time_interval"];
 const DELIVERY_KEYS: &[&str] = &[
@@ -153,6 +157,13 @@ pub(crate) fn launch_options(root: Option<&Value>) -> Result<Parsed, Failure> {
             }
             "delivery" => o.delivery = delivery(v)?,
             "logger_is_custom" => o.logger_is_custom = Some(boolean(v, key)?),
+            "user_storage" | "userStorage" => {
+                if m.contains_key("user_storage") && m.contains_key("userStorage") {
+                    return Err(bad(key, "given twice (userStorage and user_storage)"));
+                }
+                o.user_storage_config =
+                    Some(UserStorageConfig::from_json(v, &format!("options.{key}"))?);
+            }
             _ => {}
         }
     }
@@ -234,6 +245,16 @@ mod tests {
         assert!(err(json!({"batch_events": {"events_per_request": 0}}))
             .contains("batch_events.events_per_request"));
         assert!(err(json!([1])).starts_with("options: expected a JSON object"));
+        assert_eq!(
+            err(json!({"userStorage": {"redis": {"url": "redis://h", "timeoutMs": -1}}})),
+            "options.userStorage.redis.timeoutMs: expected milliseconds (an integer ≥ 1), got -1"
+        );
+        assert!(err(json!({"user_storage": {"disk": {}}}))
+            .starts_with("options.user_storage.disk: unknown option (known: redis, file, memory)"));
+        assert!(
+            err(json!({"user_storage": {"memory": {}}, "userStorage": {"memory": {}}}))
+                .contains("given twice")
+        );
     }
 
     #[test]
@@ -255,5 +276,15 @@ mod tests {
         assert_eq!(o.delivery.queue_capacity, 7);
         assert_eq!(o.delivery.when_full, FullPolicy::DropNewest);
         assert_eq!(o.batch_events.map(|b| b.events_per_request), Some(5));
+        let p = launch_options(Some(
+            &json!({"userStorage": {"memory": {"maxEntries": 10}}}),
+        ))
+        .unwrap();
+        assert_eq!(
+            p.options.user_storage_config,
+            Some(UserStorageConfig::Memory {
+                max_entries: Some(10)
+            })
+        );
     }
 }

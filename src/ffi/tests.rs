@@ -105,6 +105,7 @@ fn call_with_nulls(name: &str) -> Option<Option<vwo_status>> {
             "vwo_client_flush_events" => vwo_client_flush_events(null(), 0, null_mut()),
             "vwo_client_set_opt_out" => vwo_client_set_opt_out(null()),
             "vwo_client_delivery_counters" => vwo_client_delivery_counters(null(), null_mut()),
+            "vwo_client_storage_counters" => vwo_client_storage_counters(null(), null_mut()),
             "vwo_client_replace_settings" => vwo_client_replace_settings(null(), null()),
             "vwo_client_settings_json" => vwo_client_settings_json(null(), null_mut()),
             "vwo_client_get_and_update_settings_file" => {

@@ -589,6 +589,13 @@ class VWO:
         lib.vwo_client_delivery_counters(self._h, byref(c))
         return {name: getattr(c, name) for name, _ in _lib.DeliveryCounters._fields_}
 
+    def storage_counters(self) -> Dict[str, int]:
+        """The built-in user storage's counters (reads, hits, read_errors, writes, written, write_errors,
+        writes_dropped, pending, evicted); all zero for a ``user_storage`` object."""
+        c = _lib.StorageCounters()
+        lib.vwo_client_storage_counters(self._h, byref(c))
+        return {name: getattr(c, name) for name, _ in _lib.StorageCounters._fields_}
+
 
 def _after_fork_in_child() -> None:
     with _live_lock:
@@ -620,13 +627,22 @@ def launch(
     log_level: Any = None,
     base_url: Optional[str] = None,
     delivery: Optional[Dict[str, Any]] = None,
+    redis_creds: Optional[Dict[str, Any]] = None,
+    builtin_user_storage: Optional[Dict[str, Any]] = None,
     **kwargs: Any,
 ) -> Optional[VWO]:
     """vwo-python-sdk's ``launch``: a client, or None when an argument is invalid (logged).
 
-    libvwo extras: ``base_url`` (VWO's collector by default) and ``delivery`` (the C ABI's ``delivery``
-    launch options: timeouts, queue, retries, spool). Unknown keyword arguments are ignored, as
-    vwo-python-sdk does.
+    ``redis_creds={"url", "user_id", "password"}`` selects libvwo's built-in Redis user storage, as
+    vwo-python-sdk does (same keys and values, so both read each other's records); ignored when
+    ``user_storage`` is given. ``url`` is a host (port 6379, db 0), ``host:port`` or a ``redis://`` URL;
+    ``user_id``/``password`` authenticate (ACL user name and password; vwo-python-sdk 1.68.2 accepts but
+    never sends them).
+
+    libvwo extras: ``base_url`` (VWO's collector by default), ``delivery`` (the C ABI's ``delivery``
+    launch options: timeouts, queue, retries, spool) and ``builtin_user_storage`` (the C ABI's
+    ``user_storage`` launch option, passed through: ``{"redis": {...}}``, ``{"file": {"path": ...}}`` or
+    ``{"memory": {"maxEntries": ...}}``). Unknown keyword arguments are ignored, as vwo-python-sdk does.
     """
     def bad(why: str) -> None:
         _log(logger if _has(logger, "log") else None, logging.ERROR, "launch: " + why)
@@ -685,6 +701,18 @@ def launch(
         opts["base_url"] = base_url
     if delivery is not None:
         opts["delivery"] = delivery
+    if user_storage is None and redis_creds:
+        if not isinstance(redis_creds, dict):
+            bad("redis_creds must be a dict with url, user_id and password")
+            return None
+        redis: Dict[str, Any] = {"url": redis_creds.get("url") or "localhost"}
+        if redis_creds.get("user_id"):
+            redis["username"] = redis_creds["user_id"]
+        if redis_creds.get("password"):
+            redis["password"] = redis_creds["password"]
+        opts["user_storage"] = {"redis": redis}
+    elif user_storage is None and builtin_user_storage is not None:
+        opts["user_storage"] = builtin_user_storage
     try:
         options = _dumps(opts).encode("utf-8")
     except (TypeError, ValueError, UnicodeEncodeError):

@@ -110,6 +110,20 @@ class DeliveryCounters(Structure):
     ]
 
 
+class StorageCounters(Structure):
+    _fields_ = [
+        ("reads", c_uint64),
+        ("hits", c_uint64),
+        ("read_errors", c_uint64),
+        ("writes", c_uint64),
+        ("written", c_uint64),
+        ("write_errors", c_uint64),
+        ("writes_dropped", c_uint64),
+        ("pending", c_uint64),
+        ("evicted", c_uint64),
+    ]
+
+
 class FlushReport(Structure):
     _fields_ = [
         ("completed", c_bool),
@@ -155,6 +169,7 @@ _declare("vwo_client_push_map", c_int, [Client, c_char_p, c_char_p, POINTER(c_bo
 _declare("vwo_client_flush_events", c_int, [Client, c_uint64, POINTER(FlushReport)])
 _declare("vwo_client_set_opt_out", c_int, [Client])
 _declare("vwo_client_delivery_counters", c_int, [Client, POINTER(DeliveryCounters)])
+_declare("vwo_client_storage_counters", c_int, [Client, POINTER(StorageCounters)])
 _declare("vwo_client_replace_settings", c_int, [Client, c_char_p])
 _declare("vwo_client_settings_json", c_int, [Client, POINTER(OwnedStr)])
 _declare("vwo_client_get_and_update_settings_file", c_int, [Client, c_char_p, c_char_p, c_bool, POINTER(OwnedStr)])
