@@ -200,15 +200,19 @@ impl MemoryUserStorage {
         Self::default()
     }
 
-    /// An empty store holding at most about `max_entries` records (`None`: unbounded). The bound is
-    /// kept per shard, so the store may evict slightly before `max_entries` when keys hash unevenly.
+    /// An empty store holding at most `max_entries` records (`None`: unbounded). The bound is kept per
+    /// shard (each holds `max_entries / shards`, with one shard per 64 records up to 16 shards), so the
+    /// store never holds more than `max_entries` and may evict slightly before when keys hash unevenly.
     pub fn with_max_entries(max_entries: Option<usize>) -> Self {
-        let shard_capacity = match max_entries {
-            Some(n) => n.div_ceil(MEMORY_SHARDS).max(1),
-            None => usize::MAX,
+        let (shards, shard_capacity) = match max_entries {
+            Some(n) => {
+                let shards = (n / 64).clamp(1, MEMORY_SHARDS);
+                (shards, (n / shards).max(1))
+            }
+            None => (MEMORY_SHARDS, usize::MAX),
         };
         MemoryUserStorage {
-            shards: (0..MEMORY_SHARDS)
+            shards: (0..shards)
                 .map(|_| Mutex::new(MemoryShard::default()))
                 .collect(),
             shard_capacity,
@@ -222,7 +226,7 @@ impl MemoryUserStorage {
         user_id.hash(&mut h);
         campaign_key.hash(&mut h);
         // The high bits of FxHash are the well-mixed ones.
-        &self.shards[(h.finish() >> 60) as usize % MEMORY_SHARDS]
+        &self.shards[(h.finish() >> 60) as usize % self.shards.len()]
     }
 
     /// Every record, sorted by user id then campaign key.
@@ -315,5 +319,25 @@ mod tests {
         s.set(&r).unwrap();
         assert_eq!(s.get("u999", "c").unwrap(), Some(r));
         assert_eq!(s.counters().unwrap().evicted, c.evicted);
+    }
+
+    #[test]
+    fn memory_store_never_holds_more_than_max_entries() {
+        for max in [1, 2, 5, 63, 64, 100, 1000, 1500, 5000] {
+            let s = MemoryUserStorage::with_max_entries(Some(max));
+            for i in 0..(3 * max + 10) {
+                s.set(&record(&format!("u{i}"), "c")).unwrap();
+            }
+            let held = s.records().len();
+            assert!(held <= max, "max {max}: {held} held");
+            // small bounds are exact (one shard); large ones lose at most a little to uneven hashing
+            assert!(held * 10 >= max * 7, "max {max}: only {held} held");
+        }
+        let s = MemoryUserStorage::with_max_entries(Some(2));
+        for i in 0..5 {
+            s.set(&record(&format!("u{i}"), "c")).unwrap();
+        }
+        assert_eq!(s.counters().unwrap().evicted, 3);
+        assert!(s.get("u4", "c").unwrap().is_some() && s.get("u3", "c").unwrap().is_some());
     }
 }

@@ -376,6 +376,21 @@ func (c *Client) DeliveryCounters() Counters {
 		uint64(dc.failed), uint64(dc.dropped), uint64(dc.spooled), uint64(dc.in_flight)}
 }
 
+// StorageCounters are the counters of a built-in user storage (all zero for a Go UserStorage).
+type StorageCounters struct {
+	Reads, Hits, ReadErrors, Writes, Written, WriteErrors, WritesDropped, Pending, Evicted uint64
+}
+
+// StorageCounters reads the user-storage counters.
+func (c *Client) StorageCounters() StorageCounters {
+	var sc C.vwo_storage_counters
+	C.vwo_client_storage_counters(c.ptr, &sc)
+	runtime.KeepAlive(c)
+	return StorageCounters{uint64(sc.reads), uint64(sc.hits), uint64(sc.read_errors), uint64(sc.writes),
+		uint64(sc.written), uint64(sc.write_errors), uint64(sc.writes_dropped), uint64(sc.pending),
+		uint64(sc.evicted)}
+}
+
 // UpdateSettings is get_and_update_settings_file: the settings now in force.
 func (c *Client) UpdateSettings(webhook bool) ([]byte, error) {
 	k := GetCall()

@@ -337,3 +337,29 @@ func (vwo *VWOInstance) SetOptOut() bool {
 	defer st.release()
 	return st.client.SetOptOut()
 }
+
+// StorageCounters are the counters of libvwo's built-in user storage (WithRedisStorage,
+// WithFileStorage, WithMemoryStorage) since launch; all zero with a Go storage or none.
+type StorageCounters struct {
+	// Reads: lookups asked of the store; Hits: those that found a record; ReadErrors: those that failed
+	// (timeout, Redis down), decided as "nothing stored".
+	Reads, Hits, ReadErrors uint64
+	// Writes: records accepted for writing; Written: acknowledged by the store; WriteErrors: failed
+	// attempts; WritesDropped: given up; Pending: not yet acknowledged nor given up.
+	Writes, Written, WriteErrors, WritesDropped, Pending uint64
+	// Evicted: records dropped to stay within WithMemoryStorage's maxEntries.
+	Evicted uint64
+}
+
+// StorageCounters reads the built-in user storage's counters (new; not in vwo-go-sdk). After Close it
+// returns zeros.
+func (vwo *VWOInstance) StorageCounters() StorageCounters {
+	st := vwo.acquire()
+	if st == nil {
+		return StorageCounters{}
+	}
+	defer st.release()
+	c := st.client.StorageCounters()
+	return StorageCounters{c.Reads, c.Hits, c.ReadErrors, c.Writes, c.Written, c.WriteErrors,
+		c.WritesDropped, c.Pending, c.Evicted}
+}

@@ -112,6 +112,65 @@ func WithLibvwoOptions(options map[string]interface{}) VWOOption {
 	}
 }
 
+// RedisStorage configures libvwo's built-in Redis user storage (WithRedisStorage). One key per user and
+// campaign, "<KeyPrefix><campaignKey>:<userID>", holding the record as JSON: the format of
+// vwo-python-sdk's Redis storage, so services in both languages share assignments.
+type RedisStorage struct {
+	// URL: "redis://[user:password@]host[:port][/db]" or a bare host (required).
+	URL string
+	// Username and Password: ACL credentials, when not in URL.
+	Username, Password string
+	// KeyPrefix is put before every key (default: none).
+	KeyPrefix string
+	// TTLSeconds expires records (0: never).
+	TTLSeconds int
+	// TimeoutMs bounds every Redis call (0: libvwo's default, 100 ms). When Redis is slow or down,
+	// decisions go on as with nothing stored, and writes are retried in the background.
+	TimeoutMs int
+}
+
+// WithRedisStorage makes libvwo keep user storage records in Redis (new; not in vwo-go-sdk). A Go
+// storage given with WithStorage takes precedence.
+func WithRedisStorage(config RedisStorage) VWOOption {
+	redis := map[string]interface{}{"url": config.URL}
+	if config.Username != "" {
+		redis["username"] = config.Username
+	}
+	if config.Password != "" {
+		redis["password"] = config.Password
+	}
+	if config.KeyPrefix != "" {
+		redis["keyPrefix"] = config.KeyPrefix
+	}
+	if config.TTLSeconds > 0 {
+		redis["ttlSeconds"] = config.TTLSeconds
+	}
+	if config.TimeoutMs > 0 {
+		redis["timeoutMs"] = config.TimeoutMs
+	}
+	return WithLibvwoOptions(map[string]interface{}{"user_storage": map[string]interface{}{"redis": redis}})
+}
+
+// WithFileStorage makes libvwo keep user storage records in an embedded store (LMDB) in the directory
+// path, created when missing (new; not in vwo-go-sdk). Instances and processes of one machine may share
+// it; a record is on disk when the API call returns. A Go storage given with WithStorage takes
+// precedence.
+func WithFileStorage(path string) VWOOption {
+	return WithLibvwoOptions(map[string]interface{}{
+		"user_storage": map[string]interface{}{"file": map[string]interface{}{"path": path}},
+	})
+}
+
+// WithMemoryStorage makes libvwo keep user storage records in process memory, at most maxEntries of
+// them (0: unbounded), the oldest evicted first (new; not in vwo-go-sdk).
+func WithMemoryStorage(maxEntries int) VWOOption {
+	memory := map[string]interface{}{}
+	if maxEntries > 0 {
+		memory["maxEntries"] = maxEntries
+	}
+	return WithLibvwoOptions(map[string]interface{}{"user_storage": map[string]interface{}{"memory": memory}})
+}
+
 // instanceState is the live part of an instance, shared by copies of the VWOInstance value.
 type instanceState struct {
 	client   *capi.Client
