@@ -1,6 +1,6 @@
 /* C tests of libvwo's C API (include/vwo.h), linking the real library.
  *
- *   test_vwo VECTORS_DIR SETTINGS_BENCH [suite...]     suites: vectors corpus abuse threads (default: all)
+ *   test_vwo VECTORS_DIR SETTINGS_BENCH [suite...]     suites: vectors corpus abuse threads storage (default: all)
  *
  * VWO_TEST_THREAD_OPS sets the decisions per thread of the threads suite (default 100000; the
  * valgrind run uses fewer). Exit status 0 when every check passed. */
@@ -935,9 +935,90 @@ static void suite_threads(const char *settings_path) {
     free(settings);
 }
 
+
+/* ----------------------------------------------------------------------------- storage */
+
+/* The built-in stores of the launch option `user_storage` and their counters, through the C ABI. */
+static const char *SETTINGS_ALL_V1 =
+    "{\"accountId\": 123456, \"sdkKey\": \"abcdef\", \"campaigns\": [{"
+    "\"id\": 11, \"key\": \"ab_50\", \"status\": \"RUNNING\", \"type\": \"VISUAL_AB\", \"percentTraffic\": 100,"
+    "\"goals\": [{\"id\": 201, \"identifier\": \"CUSTOM\", \"type\": \"CUSTOM_GOAL\"}],"
+    "\"variations\": [{\"id\": 1, \"name\": \"Control\", \"weight\": 0},"
+    "{\"id\": 2, \"name\": \"Variation-1\", \"weight\": 100}]}]}";
+
+static void activate_users(vwo_client *c, int n, char names[][32]) {
+    for (int i = 0; i < n; i++) {
+        char user[32];
+        size_t len = 0;
+        bool has = false;
+        snprintf(user, sizeof user, "stored_%d", i);
+        CHECK(vwo_client_activate(c, "ab_50", user, NULL, names[i], 32, &len, &has) == VWO_OK, "activate: %s",
+              last_error());
+        if (!has) names[i][0] = '\0';
+    }
+}
+
+static void suite_storage(void) {
+    char dir[] = "/tmp/vwo-c-storage-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char *opts = str_printf("{\"is_development_mode\": true, \"user_storage\": {\"file\": {\"path\": \"%s/db\"}}}", dir);
+    vwo_callbacks cb = {0};
+    cb.logger = quiet_logger;
+    enum { N = 40 };
+    char first[N][32], second[N][32];
+    vwo_client *c = NULL;
+    CHECK(vwo_client_launch(SETTINGS, opts, &cb, &c) == VWO_OK, "launch file store: %s", last_error());
+    activate_users(c, N, first);
+    vwo_storage_counters sc;
+    CHECK(vwo_client_storage_counters(c, &sc) == VWO_OK, "storage counters");
+    int stored = 0;
+    for (int i = 0; i < N; i++) stored += first[i][0] != '\0';
+    CHECK(stored > 0 && stored < N, "50%% traffic: %d of %d users stored", stored, N);
+    CHECK(sc.reads == N && sc.writes == (uint64_t)stored && sc.written == (uint64_t)stored, "counters %llu %llu %llu",
+          (unsigned long long)sc.reads, (unsigned long long)sc.writes, (unsigned long long)sc.written);
+    vwo_client_free(c);
+    /* relaunched with every visitor sent to Variation-1: the stored users keep their variation */
+    c = NULL;
+    CHECK(vwo_client_launch(SETTINGS_ALL_V1, opts, &cb, &c) == VWO_OK, "relaunch: %s", last_error());
+    activate_users(c, N, second);
+    for (int i = 0; i < N; i++) {
+        if (first[i][0]) CHECK(strcmp(first[i], second[i]) == 0, "stored_%d: %s then %s", i, first[i], second[i]);
+        else CHECK(strcmp(second[i], "Variation-1") == 0, "stored_%d: %s", i, second[i]);
+    }
+    CHECK(vwo_client_storage_counters(c, &sc) == VWO_OK && sc.hits == (uint64_t)stored, "hits %llu of %d",
+          (unsigned long long)sc.hits, stored);
+    vwo_client_free(c);
+    free(opts);
+
+    /* memory store: bounded */
+    c = NULL;
+    CHECK(vwo_client_launch(SETTINGS_ALL_V1, "{\"is_development_mode\": true, \"user_storage\": {\"memory\": {\"maxEntries\": 2}}}",
+                            &cb, &c) == VWO_OK, "launch memory store: %s", last_error());
+    activate_users(c, 5, second);
+    CHECK(vwo_client_storage_counters(c, &sc) == VWO_OK && sc.writes == 5 && sc.evicted == 3, "memory: %llu writes, %llu evicted",
+          (unsigned long long)sc.writes, (unsigned long long)sc.evicted);
+    vwo_client_free(c);
+
+    /* bad options name the place; an unusable directory is VWO_STORAGE */
+    c = NULL;
+    CHECK(vwo_client_launch(SETTINGS, "{\"user_storage\": {\"redis\": {}}}", &cb, &c) == VWO_INVALID_OPTIONS && c == NULL,
+          "redis without url");
+    CHECK(strstr(last_error(), "user_storage") != NULL, "error names the option: %s", last_error());
+    CHECK(vwo_client_launch(SETTINGS, "{\"user_storage\": {\"memory\": {}, \"file\": {\"path\": \"/tmp\"}}}", &cb, &c) ==
+              VWO_INVALID_OPTIONS, "two stores: %s", last_error());
+    char *blocked = str_printf("{\"user_storage\": {\"file\": {\"path\": \"%s/db/data.mdb/x\"}}}", dir);
+    CHECK(vwo_client_launch(SETTINGS, blocked, &cb, &c) == VWO_STORAGE && c == NULL, "path under a file: %s", last_error());
+    free(blocked);
+    CHECK(vwo_client_storage_counters(NULL, &sc) == VWO_NULL_ARGUMENT, "counters of NULL");
+    char *rm = str_printf("rm -rf '%s'", dir);
+    CHECK(system(rm) == 0, "rm");
+    free(rm);
+    printf("storage: file store sticky across a relaunch (%d of %d users stored), memory store bounded, errors\n", stored, N);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s VECTORS_DIR SETTINGS_BENCH [vectors|corpus|abuse|threads]...\n", argv[0]);
+        fprintf(stderr, "usage: %s VECTORS_DIR SETTINGS_BENCH [vectors|corpus|abuse|threads|storage]...\n", argv[0]);
         return 2;
     }
     bool all = argc == 3;
@@ -947,6 +1028,7 @@ int main(int argc, char **argv) {
         if (all || strcmp(s, "corpus") == 0) suite_corpus(argv[1]);
         if (all || strcmp(s, "abuse") == 0) suite_abuse();
         if (all || strcmp(s, "threads") == 0) suite_threads(argv[2]);
+        if (all || strcmp(s, "storage") == 0) suite_storage();
         if (all) break;
     }
     printf("%d checks, %d failed\n", checks, failures);
