@@ -63,6 +63,31 @@ OPTION_KWARGS = {
 }
 
 
+def in_forked_child(work):
+    """Runs ``work()`` in a forked child and returns its JSON-able result; the child must exit 0."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(r)
+            os.write(w, json.dumps(work()).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    data = b""
+    while True:
+        chunk = os.read(r, 4096)
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    return json.loads(data)
+
+
 def kwargs_of(options):
     if not options:
         return {}

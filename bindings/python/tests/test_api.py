@@ -9,7 +9,7 @@ import threading
 import pytest
 
 import vwo
-from conftest import MemoryStorage, QuietLogger, settings_text
+from conftest import MemoryStorage, QuietLogger, in_forked_child, settings_text
 
 AB = "AB_T_100_W_50_50"
 FT = "FT_T_100_W_10_20_30_40"
@@ -296,31 +296,13 @@ def test_threads_equal_sequential(bench_settings):
 def test_fork_child_decides_and_tracks(collector):
     c = vwo.launch(settings_text(AB), base_url=collector.base_url, logger=QuietLogger())
     want = c.activate(AB, "Ashley")  # queued in the parent before the fork
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 1
-        try:
-            os.close(r)
-            got = c.get_variation_name(AB, "Ashley")
-            tracked = c.track(AB, "Bill", "CUSTOM")
-            b = c.activate(AB, "Chris")
-            ok = c.close(timeout=10)
-            os.write(w, json.dumps([got, tracked, b, ok]).encode())
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(w)
-    data = b""
-    while True:
-        chunk = os.read(r, 4096)
-        if not chunk:
-            break
-        data += chunk
-    os.close(r)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-    got, tracked, b, ok = json.loads(data)
+    def child():
+        got = c.get_variation_name(AB, "Ashley")
+        tracked = c.track(AB, "Bill", "CUSTOM")
+        b = c.activate(AB, "Chris")
+        return [got, tracked, b, c.close(timeout=10)]
+
+    got, tracked, b, ok = in_forked_child(child)
     assert got == want and ok is True
     assert b in ("Control", "Variation-1")
     # parent unaffected

@@ -13,7 +13,7 @@ import time
 import pytest
 
 import vwo
-from conftest import MemoryStorage, QuietLogger
+from conftest import MemoryStorage, QuietLogger, in_forked_child
 
 
 def settings(weights=(50, 50)):
@@ -134,33 +134,18 @@ def test_user_storage_object_wins_over_redis_creds():
     assert c.storage_counters()["reads"] == 0
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_builtin_file_storage_across_fork_and_relaunch(tmp_path):
     opts = {"file": {"path": str(tmp_path / "store")}}
     c = vwo.launch(settings(), is_development_mode=True, builtin_user_storage=opts)
     parent = c.activate("ab", "Ashley")
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: the binding relaunches the client; the store is reopened for this process
-        code = 1
-        try:
-            os.close(r)
-            got = [c.get_variation_name("ab", "Ashley")] + [c.activate("ab", "c%d" % i) for i in range(20)]
-            os.write(w, json.dumps(got).encode())
-            c.close(timeout=5)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(w)
-    data = b""
-    while True:
-        chunk = os.read(r, 4096)
-        if not chunk:
-            break
-        data += chunk
-    os.close(r)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-    got = json.loads(data)
+    def child():  # the binding relaunches the client; the store is reopened for this process
+        got = [c.get_variation_name("ab", "Ashley")] + [c.activate("ab", "c%d" % i) for i in range(20)]
+        c.close(timeout=5)
+        return got
+
+    got = in_forked_child(child)
     assert got[0] == parent
     # The child's writes are on disk, seen by the parent's client and by a new one with other weights.
     c2 = vwo.launch(settings((0, 100)), is_development_mode=True, builtin_user_storage=opts)
