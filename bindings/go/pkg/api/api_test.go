@@ -536,3 +536,28 @@ func TestOptionsEncodingIsDeterministic(t *testing.T) {
 		t.Fatalf("%s", first)
 	}
 }
+
+// Maps of the same size with other keys, nested maps and empty maps: the remembered key order of a
+// size is used only for exactly its keys.
+func TestOptionsEncodingOfMapsOfOneSize(t *testing.T) {
+	cases := []struct {
+		m    map[string]interface{}
+		want string
+	}{
+		{map[string]interface{}{"b": 1, "a": "x", "c": true}, `{"a":"x","b":1,"c":true}`},
+		{map[string]interface{}{"b": 2, "a": "y", "d": false}, `{"a":"y","b":2,"d":false}`},
+		{map[string]interface{}{"c": 1.5, "a": nil, "b": map[string]interface{}{"z": 1, "y": 2, "x": 3}},
+			`{"a":null,"b":{"x":3,"y":2,"z":1},"c":1.5}`},
+		{map[string]interface{}{"x": 1, "y": 2, "z": 3}, `{"x":1,"y":2,"z":3}`},
+		{map[string]interface{}{}, `{}`},
+		{map[string]interface{}{"b": 1, "a": "x", "c": true}, `{"a":"x","b":1,"c":true}`},
+	}
+	for round := 0; round < 3; round++ {
+		for _, c := range cases {
+			b, err := api.AppendOptions(nil, map[string]interface{}{"customVariables": c.m})
+			if err != nil || string(b) != `{"customVariables":`+c.want+`}` {
+				t.Fatalf("round %d: %s (%v), want %s", round, b, err, c.want)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -112,10 +113,14 @@ func appendValue(dst []byte, v interface{}, depth int) ([]byte, error) {
 	case map[string]interface{}:
 		var stack [16]entry
 		entries := stack[:0]
-		for k, e := range x {
-			entries = append(entries, entry{k, e})
+		if entries = entriesInKnownOrder(x, entries); entries == nil {
+			entries = stack[:0]
+			for k, e := range x {
+				entries = append(entries, entry{k, e})
+			}
+			sortEntries(entries)
+			rememberOrder(entries)
 		}
-		sortEntries(entries)
 		dst = append(dst, '{')
 		for i := range entries {
 			if i > 0 {
@@ -176,6 +181,55 @@ func appendValue(dst []byte, v interface{}, depth int) ([]byte, error) {
 	}
 }
 
+// knownOrder holds the sorted keys of the last map encoded with each number of keys (up to 16): the
+// attributes of one service have the same keys call after call, and looking them up in that order
+// costs less than iterating the map and sorting its keys.
+var knownOrder [17]atomic.Pointer[[]string]
+
+// entriesInKnownOrder fills entries with x's entries in sorted key order when x has exactly the keys
+// remembered for its size; nil otherwise.
+func entriesInKnownOrder(x map[string]interface{}, entries []entry) []entry {
+	if len(x) >= len(knownOrder) {
+		return nil
+	}
+	keys := knownOrder[len(x)].Load()
+	if keys == nil {
+		return nil
+	}
+	for _, k := range *keys {
+		v, ok := x[k]
+		if !ok {
+			return nil
+		}
+		entries = append(entries, entry{k, v})
+	}
+	return entries
+}
+
+// rememberOrder keeps the sorted keys of a small map for entriesInKnownOrder.
+func rememberOrder(entries []entry) {
+	if len(entries) >= len(knownOrder) {
+		return
+	}
+	if keys := knownOrder[len(entries)].Load(); keys != nil && sameKeys(*keys, entries) {
+		return
+	}
+	keys := make([]string, len(entries))
+	for i := range entries {
+		keys[i] = entries[i].key
+	}
+	knownOrder[len(entries)].Store(&keys)
+}
+
+func sameKeys(keys []string, entries []entry) bool {
+	for i := range entries {
+		if keys[i] != entries[i].key {
+			return false
+		}
+	}
+	return true
+}
+
 // entry is one key and value of a map being encoded.
 type entry struct {
 	key   string
@@ -225,21 +279,33 @@ func appendFloat(dst []byte, f float64, bits int) ([]byte, error) {
 	return append(dst, '.', '0'), nil
 }
 
+// jsonPlain marks the bytes a JSON string holds as they are: printable ASCII but '"' and '\\'.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return
+}()
+
 // appendString writes s as a JSON string.
 func appendString(dst []byte, s string) []byte {
+	i := 0
+	for i < len(s) && jsonPlain[s[i]] {
+		i++
+	}
+	if i == len(s) { // the usual key or value: printable ASCII, nothing to escape
+		dst = append(dst, '"')
+		dst = append(dst, s...)
+		return append(dst, '"')
+	}
 	simple := true
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '"' || c == '\\' {
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
 			simple = false
 			break
 		}
-		if c >= 0x80 {
-			ascii = false
-		}
 	}
-	if simple && (ascii || utf8.ValidString(s)) {
+	if simple && utf8.ValidString(s) {
 		dst = append(dst, '"')
 		dst = append(dst, s...)
 		return append(dst, '"')
