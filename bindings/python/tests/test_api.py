@@ -431,3 +431,19 @@ def test_custom_variables_encoding_is_by_content_and_type():
     assert enc({"x": [1, 2]}) == b'{"custom_variables":{"x":[1,2]}}'
     assert enc({"x": float("nan")}) is _client._BAD
     assert enc(None) is None
+
+
+def test_variation_names_of_any_text():
+    """Names are read by length: a NUL inside one, non-ASCII text and a name longer than the binding's
+    256-byte buffer all come back whole."""
+    s = json.loads(settings_text(AB))
+    for name in ("A\u0000B", "Variation-é-🙂", "V" * 1000):
+        for v in s["campaigns"][0]["variations"]:
+            v["weight"] = 0
+        s["campaigns"][0]["variations"][1]["weight"] = 100
+        s["campaigns"][0]["variations"][1]["name"] = name
+        c = vwo.launch(json.dumps(s), is_development_mode=True)
+        for _ in range(2):
+            assert c.get_variation_name(AB, "Ashley") == name
+            assert c.activate(AB, "Ashley") == name
+        c.close()

@@ -409,7 +409,9 @@ class VWO:
             if st == 0:
                 n = s.length.value
                 if n:
-                    name = s.buf.raw[:n]
+                    name = s.buf.value  # up to the NUL libvwo writes after the name
+                    if len(name) != n:  # a NUL inside the name
+                        name = s.buf.raw[:n]
                     return _NAMES.get(name) or _name(name)
                 return "" if s.has.value else None
             if st == _lib.BUFFER_TOO_SMALL:

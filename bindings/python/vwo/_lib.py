@@ -16,7 +16,6 @@ from ctypes import (
     POINTER,
     Structure,
     c_bool,
-    c_char,
     c_char_p,
     c_int,
     c_size_t,
@@ -135,7 +134,9 @@ class FlushReport(Structure):
 
 
 Client = c_void_p  # struct vwo_client * (opaque)
-OwnedStr = POINTER(c_char)  # a char* to free with vwo_string_free
+class OwnedStr(c_char_p):
+    """A char* libvwo allocated, to free with vwo_string_free. A subclass, so ctypes keeps the pointer
+    (``.value`` reads the text without a foreign call) instead of turning it into bytes."""
 
 
 def _declare(name: str, restype, argtypes) -> None:
@@ -185,12 +186,13 @@ def last_error() -> str:
     return buf.value.decode("utf-8", "replace")
 
 
-def take_string(p) -> Optional[str]:
+def take_string(p: OwnedStr) -> Optional[str]:
     """Reads an owned char* (``OwnedStr``) and frees it; None for NULL."""
-    if not p:
+    raw = p.value
+    if raw is None:
         return None
     try:
-        return ctypes.string_at(p).decode("utf-8")
+        return raw.decode("utf-8")
     finally:
         lib.vwo_string_free(p)
 
