@@ -234,9 +234,7 @@ enum vwo_status vwo_get_settings_file(const char *account_id,
 // "close_timeout_ms", "flush_timeout_ms"}`), `logger_is_custom` (whether the `logger`
 // callback is the user's own logger, reported as `cl` in the usage stats of events; default: whether
 // a `logger` callback is given — a binding forwarding to its language's default logging passes
-// false),
-// `user_storage` (or `userStorage`: a built-in user
-// storage, exactly one of):
+// false), `user_storage` (or `userStorage`: a built-in user storage, exactly one of):
 //
 // * `{"redis": {"url", "username", "password", "keyPrefix", "ttlSeconds", "timeoutMs",
 //   "connectTimeoutMs", "poolSize", "maxPendingWrites", "writeAttempts"}}`: `url` (required) is

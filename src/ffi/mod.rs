@@ -205,6 +205,24 @@ unsafe fn client_ref<'a>(ptr: *const vwo_client) -> Result<&'a vwo_client, Failu
     Ok(unsafe { &*ptr })
 }
 
+/// Writes one of the client's counter sets (all zero when it has none) to `out`.
+///
+/// # Safety
+/// `client` is NULL or a live handle; `out` is NULL or valid for a write.
+unsafe fn counters_call<T: Default, C: Into<T>>(
+    client: *const vwo_client,
+    out: *mut T,
+    get: impl FnOnce(&Client) -> Option<C>,
+) -> Result<(), Failure> {
+    // SAFETY: forwarded contract.
+    let h = unsafe { client_ref(client) }?;
+    non_null(out, "counters_out")?;
+    let c = get(&h.client).map(Into::into).unwrap_or_default();
+    // SAFETY: checked non-NULL; valid for a write (caller's contract).
+    unsafe { write_out(out, c) };
+    Ok(())
+}
+
 /// Per-call options: NULL is none (the fast path: no allocation, no JSON); a text seen before on this
 /// thread is not parsed again (`call_options`).
 ///
@@ -212,9 +230,6 @@ unsafe fn client_ref<'a>(ptr: *const vwo_client) -> Result<&'a vwo_client, Failu
 /// As `convert::arg_str`.
 #[inline(always)]
 unsafe fn call_options(ptr: *const c_char) -> Result<Option<Rc<CallOptions>>, Failure> {
-    if ptr.is_null() {
-        return Ok(None);
-    }
     // SAFETY: forwarded contract.
     let Some(text) = (unsafe { arg_opt_str(ptr, "options_json") })? else {
         return Ok(None);
@@ -354,9 +369,7 @@ fn network_failure(e: crate::Error) -> Failure {
 /// "close_timeout_ms", "flush_timeout_ms"}`), `logger_is_custom` (whether the `logger`
 /// callback is the user's own logger, reported as `cl` in the usage stats of events; default: whether
 /// a `logger` callback is given — a binding forwarding to its language's default logging passes
-/// false),
-/// `user_storage` (or `userStorage`: a built-in user
-/// storage, exactly one of):
+/// false), `user_storage` (or `userStorage`: a built-in user storage, exactly one of):
 ///
 /// * `{"redis": {"url", "username", "password", "keyPrefix", "ttlSeconds", "timeoutMs",
 ///   "connectTimeoutMs", "poolSize", "maxPendingWrites", "writeAttempts"}}`: `url` (required) is
@@ -981,16 +994,7 @@ pub unsafe extern "C" fn vwo_client_delivery_counters(
 ) -> vwo_status {
     guard_status("vwo_client_delivery_counters", || {
         // SAFETY: the caller's contract.
-        let h = unsafe { client_ref(client) }?;
-        non_null(counters_out, "counters_out")?;
-        let c = h
-            .client
-            .delivery_counters()
-            .map(Into::into)
-            .unwrap_or_default();
-        // SAFETY: checked non-NULL; valid for a write.
-        unsafe { write_out(counters_out, c) };
-        Ok(())
+        unsafe { counters_call(client, counters_out, Client::delivery_counters) }
     })
 }
 
@@ -1008,16 +1012,7 @@ pub unsafe extern "C" fn vwo_client_storage_counters(
 ) -> vwo_status {
     guard_status("vwo_client_storage_counters", || {
         // SAFETY: the caller's contract.
-        let h = unsafe { client_ref(client) }?;
-        non_null(counters_out, "counters_out")?;
-        let c = h
-            .client
-            .storage_counters()
-            .map(Into::into)
-            .unwrap_or_default();
-        // SAFETY: checked non-NULL; valid for a write.
-        unsafe { write_out(counters_out, c) };
-        Ok(())
+        unsafe { counters_call(client, counters_out, Client::storage_counters) }
     })
 }
 

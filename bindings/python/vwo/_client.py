@@ -89,16 +89,6 @@ class _Scratch:
         self.buf_ref = ctypes.c_void_p(ctypes.addressof(self.buf))
 
 
-def _scratch() -> _Scratch:
-    try:
-        s = _tls.scratch
-    except AttributeError:
-        s = _tls.scratch = _Scratch()
-    if s.busy:  # re-entered from a callback during a call on this thread
-        return _Scratch()
-    return s
-
-
 def _cstr(value: Any) -> Optional[bytes]:
     """A Python str as a C string; None when it cannot be one (not a str, NUL inside, lone surrogate)."""
     if not isinstance(value, str):
