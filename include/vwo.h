@@ -523,6 +523,104 @@ enum vwo_status vwo_client_get_and_update_settings_file(const struct vwo_client 
 enum vwo_status vwo_test_panic_on(const char *export_name);
 #endif
 
+// `vwo_client_activate` returning the variation as a name id: `> 0` the id of the variation's name
+// (`vwo_client_variation_name_of_id` gives its text), `0` no variation (vwo-python-sdk's None),
+// `< 0` `-(vwo_status)` of a failure (NULL handle or string, invalid UTF-8, invalid options), with the
+// last error set. The impression is sent as by `vwo_client_activate`.
+//
+// Thread-safe. Callbacks (storage, integrations, logger) run on this thread.
+//
+// # Safety
+// `client` is NULL or a live handle; strings are NULL or NUL-terminated.
+int64_t vwo_client_activate_id(const struct vwo_client *client,
+                               const char *campaign_key,
+                               const char *user_id,
+                               const char *options_json);
+
+// `vwo_client_get_variation_name` returning the variation as a name id; results as
+// `vwo_client_activate_id`. No event is sent.
+//
+// Thread-safe. Callbacks (storage, integrations, logger) run on this thread.
+//
+// # Safety
+// `client` is NULL or a live handle; strings are NULL or NUL-terminated.
+int64_t vwo_client_get_variation_name_id(const struct vwo_client *client,
+                                         const char *campaign_key,
+                                         const char *user_id,
+                                         const char *options_json);
+
+// The variation name with id `name_id` (from `vwo_client_activate_id` or
+// `vwo_client_get_variation_name_id` on this client): its bytes and a NUL into `name_buf`, its length
+// without the NUL into `*name_len_out`. An id's name never changes while the client lives.
+//
+// `VWO_INVALID_ARGUMENT`: the client never gave that id. `VWO_BUFFER_TOO_SMALL`: only `*name_len_out`
+// was written (the length needed, without the NUL). Thread-safe.
+//
+// # Safety
+// `client` is NULL or a live handle; `name_buf` is NULL (with `name_buf_len` 0) or valid for
+// `name_buf_len` bytes; `name_len_out` is NULL or valid for a write.
+enum vwo_status vwo_client_variation_name_of_id(const struct vwo_client *client,
+                                                int64_t name_id,
+                                                char *name_buf,
+                                                size_t name_buf_len,
+                                                size_t *name_len_out);
+
+// `vwo_client_is_feature_enabled` as a number: `1` on, `0` off (including every call
+// vwo-python-sdk answers False), `< 0` `-(vwo_status)` of a failure, with the last error set.
+//
+// Thread-safe. Callbacks run on this thread.
+//
+// # Safety
+// `client` is NULL or a live handle; strings are NULL or NUL-terminated.
+int64_t vwo_client_is_feature_enabled_flag(const struct vwo_client *client,
+                                           const char *campaign_key,
+                                           const char *user_id,
+                                           const char *options_json);
+
+// `vwo_client_track` of one campaign (`campaign_key` not NULL) as a number: `2` the goal was
+// converted (`{campaign_key: true}`), `1` it was not (`{campaign_key: false}`), `0` vwo-python-sdk's
+// None (invalid call, unknown campaign or goal, opted out), `< 0` `-(vwo_status)` of a failure, with
+// the last error set. Events as `vwo_client_track`.
+//
+// Thread-safe. Callbacks run on this thread.
+//
+// # Safety
+// `client` is NULL or a live handle; strings are NULL or NUL-terminated.
+int64_t vwo_client_track_one(const struct vwo_client *client,
+                             const char *campaign_key,
+                             const char *user_id,
+                             const char *goal_identifier,
+                             const char *options_json);
+
+// `vwo_client_track` with the result lent instead of allocated: the JSON text `{"<campaign key>":
+// true|false, …}`, or `null` where vwo-python-sdk returns None, valid until the next `_text` call on
+// this thread (copy it; never free it). NULL on failure, with the last error set. `campaign_key` NULL
+// tracks every running campaign having the goal.
+//
+// Thread-safe. Callbacks run on this thread.
+//
+// # Safety
+// `client` is NULL or a live handle; strings are NULL or NUL-terminated.
+const char *vwo_client_track_text(const struct vwo_client *client,
+                                  const char *campaign_key,
+                                  const char *user_id,
+                                  const char *goal_identifier,
+                                  const char *options_json);
+
+// `vwo_client_get_feature_variable_value` with the result lent instead of allocated: the value as a
+// JSON text, or `null` where vwo-python-sdk returns None, valid until the next `_text` call on this
+// thread (copy it; never free it). NULL on failure, with the last error set.
+//
+// Thread-safe. Callbacks run on this thread.
+//
+// # Safety
+// `client` is NULL or a live handle; strings are NULL or NUL-terminated.
+const char *vwo_client_get_feature_variable_text(const struct vwo_client *client,
+                                                 const char *campaign_key,
+                                                 const char *variable_key,
+                                                 const char *user_id,
+                                                 const char *options_json);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -17,6 +17,7 @@
 mod boundary;
 mod call_options;
 mod callbacks;
+mod compact;
 mod convert;
 mod options;
 #[cfg(test)]
@@ -83,6 +84,8 @@ pub struct vwo_client {
     batching: bool,
     flush_timeout: Duration,
     close_timeout: Duration,
+    /// The name ids of the compact calls (`compact.rs`).
+    names: compact::NameIds,
 }
 
 /// Delivery counters of a client's event thread (all since launch).
@@ -437,6 +440,7 @@ pub unsafe extern "C" fn vwo_client_launch(
             batching,
             flush_timeout,
             close_timeout,
+            names: compact::NameIds::default(),
         }));
         // SAFETY: checked non-NULL; valid for a write (caller's contract).
         unsafe { write_out(client_out, handle) };
@@ -714,20 +718,10 @@ pub unsafe extern "C" fn vwo_client_get_feature_variable_value(
     value_json_out: *mut *mut c_char,
 ) -> vwo_status {
     guard_status("vwo_client_get_feature_variable_value", || {
-        // SAFETY: the caller's contract, for each argument.
-        let h = unsafe { client_ref(client) }?;
-        // SAFETY: as above.
-        let key = unsafe { arg_str(campaign_key, "campaign_key") }?;
-        // SAFETY: as above.
-        let variable = unsafe { arg_str(variable_key, "variable_key") }?;
-        // SAFETY: as above.
-        let user = unsafe { arg_str(user_id, "user_id") }?;
         non_null(value_json_out, "value_json_out")?;
-        // SAFETY: as above.
-        let options = unsafe { call_options(options_json) }?;
-        let value = h
-            .client
-            .get_feature_variable_value(key, variable, user, options.as_deref());
+        // SAFETY: forwarded contract.
+        let value =
+            unsafe { feature_variable(client, campaign_key, variable_key, user_id, options_json) }?;
         let out = match value {
             None => std::ptr::null_mut(),
             Some(v) => owned_c_string(v.to_string())?,
@@ -738,12 +732,68 @@ pub unsafe extern "C" fn vwo_client_get_feature_variable_value(
     })
 }
 
-// ----------------------------------------------------------------------------------------- events
-
-/// The shared body of the track exports.
+/// The shared body of the feature-variable exports: the value, `None` where vwo-python-sdk returns None.
 ///
 /// # Safety
 /// As those exports.
+unsafe fn feature_variable(
+    client: *const vwo_client,
+    campaign_key: *const c_char,
+    variable_key: *const c_char,
+    user_id: *const c_char,
+    options_json: *const c_char,
+) -> Result<Option<Value>, Failure> {
+    // SAFETY: the caller's contract, for each argument.
+    let h = unsafe { client_ref(client) }?;
+    // SAFETY: as above.
+    let key = unsafe { arg_str(campaign_key, "campaign_key") }?;
+    // SAFETY: as above.
+    let variable = unsafe { arg_str(variable_key, "variable_key") }?;
+    // SAFETY: as above.
+    let user = unsafe { arg_str(user_id, "user_id") }?;
+    // SAFETY: as above.
+    let options = unsafe { call_options(options_json) }?;
+    Ok(h.client
+        .get_feature_variable_value(key, variable, user, options.as_deref()))
+}
+
+// ----------------------------------------------------------------------------------------- events
+
+/// The shared body of the track exports: the result as a JSON object text, `None` where
+/// vwo-python-sdk returns None.
+///
+/// # Safety
+/// As those exports.
+unsafe fn track_result(
+    client: *const vwo_client,
+    campaigns: TrackCampaigns<'_>,
+    user_id: *const c_char,
+    goal_identifier: *const c_char,
+    options_json: *const c_char,
+) -> Result<Option<String>, Failure> {
+    // SAFETY: the caller's contract, for each argument.
+    let h = unsafe { client_ref(client) }?;
+    // SAFETY: as above.
+    let user = unsafe { arg_str(user_id, "user_id") }?;
+    // SAFETY: as above.
+    let goal = unsafe { arg_str(goal_identifier, "goal_identifier") }?;
+    // SAFETY: as above.
+    let options = unsafe { call_options(options_json) }?;
+    Ok(h.client
+        .track(campaigns, user, goal, options.as_deref())
+        .map(|result| {
+            let m: Map<String, Value> = result
+                .into_iter()
+                .map(|(k, b)| (k, Value::Bool(b)))
+                .collect();
+            Value::Object(m).to_string()
+        }))
+}
+
+/// [`track_result`] written to `result_json_out` (checked before anything is tracked).
+///
+/// # Safety
+/// As the track exports.
 unsafe fn track_call(
     client: *const vwo_client,
     campaigns: TrackCampaigns<'_>,
@@ -752,25 +802,13 @@ unsafe fn track_call(
     options_json: *const c_char,
     result_json_out: *mut *mut c_char,
 ) -> Result<(), Failure> {
-    // SAFETY: the caller's contract, for each argument.
-    let h = unsafe { client_ref(client) }?;
-    // SAFETY: as above.
-    let user = unsafe { arg_str(user_id, "user_id") }?;
-    // SAFETY: as above.
-    let goal = unsafe { arg_str(goal_identifier, "goal_identifier") }?;
     non_null(result_json_out, "result_json_out")?;
-    // SAFETY: as above.
-    let options = unsafe { call_options(options_json) }?;
-    let out = match h.client.track(campaigns, user, goal, options.as_deref()) {
-        None => std::ptr::null_mut(),
-        Some(result) => {
-            let m: Map<String, Value> = result
-                .into_iter()
-                .map(|(k, b)| (k, Value::Bool(b)))
-                .collect();
-            owned_c_string(Value::Object(m).to_string())?
-        }
-    };
+    // SAFETY: forwarded contract.
+    let out =
+        match unsafe { track_result(client, campaigns, user_id, goal_identifier, options_json) }? {
+            None => std::ptr::null_mut(),
+            Some(text) => owned_c_string(text)?,
+        };
     // SAFETY: checked non-NULL; valid for a write.
     unsafe { write_out(result_json_out, out) };
     Ok(())

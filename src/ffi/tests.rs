@@ -2,6 +2,7 @@
 //! (a panic injected in each becomes `VWO_PANIC` and the process goes on), the committed header is
 //! what cbindgen generates now, and its version macros match Cargo.toml.
 
+use super::compact::*;
 use super::*;
 use std::ptr::{null, null_mut};
 
@@ -111,12 +112,75 @@ fn call_with_nulls(name: &str) -> Option<Option<vwo_status>> {
             "vwo_client_get_and_update_settings_file" => {
                 vwo_client_get_and_update_settings_file(null(), null(), null(), false, null_mut())
             }
+            "vwo_client_activate_id" => {
+                return Some(Some(status_of(vwo_client_activate_id(
+                    null(),
+                    null(),
+                    null(),
+                    null(),
+                ))))
+            }
+            "vwo_client_get_variation_name_id" => {
+                return Some(Some(status_of(vwo_client_get_variation_name_id(
+                    null(),
+                    null(),
+                    null(),
+                    null(),
+                ))))
+            }
+            "vwo_client_variation_name_of_id" => {
+                vwo_client_variation_name_of_id(null(), 1, null_mut(), 0, null_mut())
+            }
+            "vwo_client_is_feature_enabled_flag" => {
+                return Some(Some(status_of(vwo_client_is_feature_enabled_flag(
+                    null(),
+                    null(),
+                    null(),
+                    null(),
+                ))))
+            }
+            "vwo_client_track_one" => {
+                return Some(Some(status_of(vwo_client_track_one(
+                    null(),
+                    null(),
+                    null(),
+                    null(),
+                    null(),
+                ))))
+            }
+            // The `_text` calls return NULL both for NULL arguments and for a panic; the last error
+            // (checked by the caller) tells them apart.
+            "vwo_client_track_text" => {
+                assert!(vwo_client_track_text(null(), null(), null(), null(), null()).is_null());
+                return Some(None);
+            }
+            "vwo_client_get_feature_variable_text" => {
+                assert!(vwo_client_get_feature_variable_text(
+                    null(),
+                    null(),
+                    null(),
+                    null(),
+                    null()
+                )
+                .is_null());
+                return Some(None);
+            }
             #[cfg(feature = "panic-injection")]
             "vwo_test_panic_on" => vwo_test_panic_on(null()),
             _ => return None,
         }
     };
     Some(Some(status))
+}
+
+/// The status of a compact call's negative result (only `VWO_PANIC` matters to the boundary test).
+fn status_of(code: i64) -> vwo_status {
+    assert!(code < 0, "a NULL argument must fail, got {code}");
+    if code == -(vwo_status::VWO_PANIC as i64) {
+        vwo_status::VWO_PANIC
+    } else {
+        vwo_status::VWO_NULL_ARGUMENT
+    }
 }
 
 fn last_error() -> String {
@@ -351,4 +415,230 @@ fn per_call_options_cache_gives_the_results_of_a_fresh_parse() {
     assert_eq!(decide(client, &free), (vwo_status::VWO_OK, false));
     // SAFETY: the handle from launch, freed once.
     unsafe { vwo_client_free(client) };
+}
+
+/// The compact calls (`compact.rs`) answer what the out-parameter calls answer, call for call, on the
+/// benchmark settings (A/B, feature test and rollout campaigns, segments, groups, whitelisting).
+#[test]
+fn compact_calls_answer_what_the_out_parameter_calls_answer() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/data/settings_bench.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let settings_value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let settings = CString::new(text.clone()).unwrap();
+    let options = CString::new(r#"{"is_development_mode": true}"#).unwrap();
+    let profile = CString::new(
+        r#"{"custom_variables":{"browser":"Chrome","country":"US","plan":"premium","age":34,"tier":3,"isLoggedIn":true,"price":19.99}}"#,
+    )
+    .unwrap();
+    let mut client: *mut vwo_client = null_mut();
+    let text_of = |p: *const c_char| -> Option<String> {
+        // SAFETY: NULL or a NUL-terminated string libvwo returned.
+        (!p.is_null()).then(|| {
+            unsafe { std::ffi::CStr::from_ptr(p) }
+                .to_str()
+                .unwrap()
+                .to_string()
+        })
+    };
+    let owned = |p: *mut c_char| -> Option<String> {
+        let t = text_of(p);
+        // SAFETY: NULL or a string libvwo allocated.
+        unsafe { vwo_string_free(p) };
+        t
+    };
+    // SAFETY: valid strings and out-pointers throughout.
+    unsafe {
+        assert_eq!(
+            vwo_client_launch(settings.as_ptr(), options.as_ptr(), null(), &mut client),
+            vwo_status::VWO_OK
+        );
+        let name_of = |id: i64| -> Option<String> {
+            assert!(id >= 0, "failed: {id}: {}", last_error());
+            if id == 0 {
+                return None;
+            }
+            let mut buf = [0 as c_char; 64];
+            let mut len = 0usize;
+            let st =
+                vwo_client_variation_name_of_id(client, id, buf.as_mut_ptr(), buf.len(), &mut len);
+            assert_eq!(st, vwo_status::VWO_OK);
+            Some(text_of(buf.as_ptr()).unwrap())
+        };
+        let classic = |activate: bool, key: &CString, user: &CString, opts: *const c_char| {
+            let mut buf = [0 as c_char; 64];
+            let (mut len, mut has) = (0usize, false);
+            let f = if activate {
+                vwo_client_activate
+            } else {
+                vwo_client_get_variation_name
+            };
+            let st = f(
+                client,
+                key.as_ptr(),
+                user.as_ptr(),
+                opts,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut len,
+                &mut has,
+            );
+            assert_eq!(st, vwo_status::VWO_OK);
+            has.then(|| text_of(buf.as_ptr()).unwrap())
+        };
+        let mut checked = 0;
+        let mut ids = std::collections::BTreeMap::new();
+        for campaign in settings_value["campaigns"].as_array().unwrap() {
+            let key = CString::new(campaign["key"].as_str().unwrap()).unwrap();
+            let goal = campaign["goals"][0]["identifier"]
+                .as_str()
+                .unwrap_or("no_such_goal");
+            let goal = CString::new(goal).unwrap();
+            for i in 0..300 {
+                let user = CString::new(format!("user_{i}")).unwrap();
+                let opts = if i % 2 == 0 { profile.as_ptr() } else { null() };
+                for activate in [false, true] {
+                    let id = if activate {
+                        vwo_client_activate_id(client, key.as_ptr(), user.as_ptr(), opts)
+                    } else {
+                        vwo_client_get_variation_name_id(client, key.as_ptr(), user.as_ptr(), opts)
+                    };
+                    let name = name_of(id);
+                    assert_eq!(
+                        name,
+                        classic(activate, &key, &user, opts),
+                        "{key:?} {user:?}"
+                    );
+                    if let Some(n) = name {
+                        assert_eq!(*ids.entry(n).or_insert(id), id, "one id per name");
+                    }
+                }
+                let mut on = false;
+                assert_eq!(
+                    vwo_client_is_feature_enabled(
+                        client,
+                        key.as_ptr(),
+                        user.as_ptr(),
+                        opts,
+                        &mut on
+                    ),
+                    vwo_status::VWO_OK
+                );
+                let flag =
+                    vwo_client_is_feature_enabled_flag(client, key.as_ptr(), user.as_ptr(), opts);
+                assert_eq!(flag, i64::from(on));
+                let var = campaign["variables"][0]["key"]
+                    .as_str()
+                    .map(|k| CString::new(k).unwrap());
+                if let Some(var) = var {
+                    let mut out: *mut c_char = null_mut();
+                    let st = vwo_client_get_feature_variable_value(
+                        client,
+                        key.as_ptr(),
+                        var.as_ptr(),
+                        user.as_ptr(),
+                        opts,
+                        &mut out,
+                    );
+                    assert_eq!(st, vwo_status::VWO_OK);
+                    let lent = vwo_client_get_feature_variable_text(
+                        client,
+                        key.as_ptr(),
+                        var.as_ptr(),
+                        user.as_ptr(),
+                        opts,
+                    );
+                    assert_eq!(
+                        text_of(lent),
+                        Some(owned(out).unwrap_or_else(|| "null".into()))
+                    );
+                }
+                let mut out: *mut c_char = null_mut();
+                let st = vwo_client_track(
+                    client,
+                    key.as_ptr(),
+                    user.as_ptr(),
+                    goal.as_ptr(),
+                    opts,
+                    &mut out,
+                );
+                assert_eq!(st, vwo_status::VWO_OK);
+                let full = owned(out);
+                let one =
+                    vwo_client_track_one(client, key.as_ptr(), user.as_ptr(), goal.as_ptr(), opts);
+                let expected = match full.as_deref() {
+                    None => 0,
+                    Some(t) if t.ends_with(":true}") => 2,
+                    Some(_) => 1,
+                };
+                assert_eq!(one, expected, "{key:?} {user:?} {full:?}");
+                let lent =
+                    vwo_client_track_text(client, key.as_ptr(), user.as_ptr(), goal.as_ptr(), opts);
+                assert_eq!(text_of(lent), Some(full.unwrap_or_else(|| "null".into())));
+                let all = vwo_client_track_text(client, null(), user.as_ptr(), goal.as_ptr(), opts);
+                let mut out: *mut c_char = null_mut();
+                let st =
+                    vwo_client_track(client, null(), user.as_ptr(), goal.as_ptr(), opts, &mut out);
+                assert_eq!(st, vwo_status::VWO_OK);
+                let full_all = owned(out).unwrap_or_else(|| "null".into());
+                assert_eq!(text_of(all), Some(full_all));
+                checked += 1;
+            }
+        }
+        assert!(checked >= 16 * 300);
+        assert!(ids.len() >= 4, "{ids:?}");
+
+        // Ids survive a settings update that keeps the names.
+        assert_eq!(
+            vwo_client_replace_settings(client, settings.as_ptr()),
+            vwo_status::VWO_OK
+        );
+        for (name, id) in &ids {
+            assert_eq!(name_of(*id).as_deref(), Some(name.as_str()));
+        }
+        // Failures are negative statuses with the last error set.
+        let user = c"u".as_ptr();
+        let key = c"ab_homepage_hero".as_ptr();
+        assert_eq!(
+            vwo_client_get_variation_name_id(client, key, null(), null()),
+            -(vwo_status::VWO_NULL_ARGUMENT as i64)
+        );
+        assert!(last_error().contains("user_id"), "{}", last_error());
+        let bad_utf8 = [0xffu8 as c_char, 0];
+        assert_eq!(
+            vwo_client_activate_id(client, bad_utf8.as_ptr(), user, null()),
+            -(vwo_status::VWO_INVALID_UTF8 as i64)
+        );
+        let bad_opts = c"{\"custom_variables\": 5}".as_ptr();
+        assert_eq!(
+            vwo_client_is_feature_enabled_flag(client, key, user, bad_opts),
+            -(vwo_status::VWO_INVALID_OPTIONS as i64)
+        );
+        assert_eq!(
+            vwo_client_track_one(client, key, user, null(), null()),
+            -(vwo_status::VWO_NULL_ARGUMENT as i64)
+        );
+        assert!(vwo_client_track_text(client, key, user, c"g".as_ptr(), c"[".as_ptr()).is_null());
+        assert!(last_error().contains("options_json"), "{}", last_error());
+        // Unknown ids and short buffers.
+        let mut len = 0usize;
+        let mut small = [0 as c_char; 2];
+        assert_eq!(
+            vwo_client_variation_name_of_id(client, 0, small.as_mut_ptr(), 2, &mut len),
+            vwo_status::VWO_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            vwo_client_variation_name_of_id(client, i64::MAX, small.as_mut_ptr(), 2, &mut len),
+            vwo_status::VWO_INVALID_ARGUMENT
+        );
+        let (name, id) = ids.iter().next().unwrap();
+        assert_eq!(
+            vwo_client_variation_name_of_id(client, *id, small.as_mut_ptr(), 2, &mut len),
+            vwo_status::VWO_BUFFER_TOO_SMALL
+        );
+        assert_eq!(len, name.len());
+        vwo_client_free(client);
+    }
 }

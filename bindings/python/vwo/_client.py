@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import json.scanner
 import logging
 import os
 import threading
@@ -71,24 +72,6 @@ def _log(custom_logger: Any, level: int, message: str) -> None:
 _tls = threading.local()
 
 
-class _Scratch:
-    """Per-thread out-parameters of the decision calls (no allocation per call)."""
-
-    __slots__ = ("buf", "size", "length", "has", "length_ref", "has_ref", "buf_ref", "busy")
-
-    def __init__(self) -> None:
-        self.busy = False  # a callback of libvwo calling the API again on this thread gets its own
-        self.buf = ctypes.create_string_buffer(256)
-        self.length = c_size_t()
-        self.has = c_bool()
-        # The arguments as ctypes objects of the declared types, which ctypes passes without converting
-        # (the objects above keep the memory alive).
-        self.size = c_size_t(256)
-        self.length_ref = ctypes.c_void_p(ctypes.addressof(self.length))
-        self.has_ref = ctypes.c_void_p(ctypes.addressof(self.has))
-        self.buf_ref = ctypes.c_void_p(ctypes.addressof(self.buf))
-
-
 def _cstr(value: Any) -> Optional[bytes]:
     """A Python str as a C string; None when it cannot be one (not a str, NUL inside, lone surrogate)."""
     if not isinstance(value, str):
@@ -103,27 +86,72 @@ def _cstr(value: Any) -> Optional[bytes]:
 
 
 _BAD = object()
+_MISSING = object()
 
-# Campaign keys and variation names are few and come back on every call: their bytes and texts are
-# remembered (bounded; both maps only ever hold exact encodings of each other).
+# Campaign keys (and goal identifiers) are few and come back on every call: their bytes are remembered
+# (bounded; only exact encodings of str keys that are valid C strings).
 _KEYS: Dict[str, bytes] = {}
 _KEYS_MAX = 4096
-_NAMES: Dict[bytes, str] = {}
 
 
-_ACTIVATE = lib.vwo_client_activate
-_GET_VARIATION_NAME = lib.vwo_client_get_variation_name
+def _key(value: Any) -> Optional[bytes]:
+    """``_cstr`` of a key, remembered."""
+    b = _cstr(value)
+    if b is not None and type(value) is str and len(_KEYS) < _KEYS_MAX:
+        _KEYS[value] = b
+    return b
 
 
-def _name(raw: bytes) -> str:
-    text = raw.decode("utf-8")
-    if len(_NAMES) < _KEYS_MAX:
-        _NAMES[raw] = text
-    return text
-
+_ACTIVATE_ID = lib.vwo_client_activate_id
+_GET_VARIATION_NAME_ID = lib.vwo_client_get_variation_name_id
+_IS_FEATURE_ENABLED_FLAG = lib.vwo_client_is_feature_enabled_flag
+_FEATURE_VARIABLE_TEXT = lib.vwo_client_get_feature_variable_text
+_TRACK_ONE = lib.vwo_client_track_one
+_TRACK_TEXT = lib.vwo_client_track_text
 
 # One encoder for every call (json.dumps with arguments builds a new encoder each time).
 _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=str, separators=(",", ":")).encode
+# The C scanner of the json module, without json.loads' Python layers: for the JSON texts libvwo writes.
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[attr-defined]
+
+
+def _loads(raw: bytes) -> Any:
+    return _scan(raw.decode("utf-8"), 0)[0]
+
+
+# Feature variable values seen before, by their JSON text: only immutable ones (str, int, float, bool),
+# so a caller changing a returned dict changes nothing here.
+_VALUES: Dict[bytes, Any] = {}
+_VALUES_MAX = 4096
+_IMMUTABLE = frozenset([str, int, float, bool])
+
+
+def _value(raw: bytes) -> Any:
+    v = _VALUES.get(raw, _MISSING)
+    if v is _MISSING:
+        v = _loads(raw)
+        if type(v) in _IMMUTABLE and len(_VALUES) < _VALUES_MAX:
+            _VALUES[raw] = v
+    return v
+
+
+_INF = float("inf")
+
+
+def _option_text(key: str, v: Any) -> Any:
+    """The JSON text of one per-call option value, or _BAD."""
+    t = type(v)
+    if t is float:  # json's own text for a float is float.__repr__; NaN and infinities are refused
+        return repr(v) if v == v and -_INF < v < _INF else _BAD
+    if t is int:
+        return int.__repr__(v)
+    if key == "custom_variables" or key == "variation_targeting_variables":
+        entry = _custom_variables(v)
+        return _BAD if entry is _BAD else entry[1]
+    try:
+        return _dumps(v)
+    except (TypeError, ValueError, RecursionError):
+        return _BAD
 
 
 def _options(kwargs: Dict[str, Any], allowed: frozenset) -> Any:
@@ -134,16 +162,10 @@ def _options(kwargs: Dict[str, Any], allowed: frozenset) -> Any:
     for k, v in kwargs.items():
         if v is None or k not in allowed:
             continue
-        if k == "custom_variables":
-            entry = _custom_variables(v)
-            if entry is _BAD:
-                return _BAD
-            parts.append('"custom_variables":' + entry[1])
-            continue
-        try:
-            parts.append('"%s":%s' % (k, _dumps(v)))
-        except (TypeError, ValueError, RecursionError):
+        text = _option_text(k, v)
+        if text is _BAD:
             return _BAD
+        parts.append('"%s":%s' % (k, text))
     if not parts:
         return None
     try:
@@ -155,41 +177,71 @@ def _options(kwargs: Dict[str, Any], allowed: frozenset) -> Any:
 _SCALARS = frozenset([str, int, bool, type(None), float])
 _CV_CACHE: Dict[Any, Any] = {}
 _CV_CACHE_MAX = 1024
+_CV_BY_ID: Dict[int, Any] = {}
+_CV_BY_ID_MAX = 256
 
 
 def _custom_variables(cv: Any) -> Any:
     """``(value types, cv as JSON text, {"custom_variables": cv} as JSON bytes)``, or _BAD.
 
-    A flat dict of scalars with str keys (the usual user profile) is encoded once and remembered by
-    content: its items (keys and values, compared with ``==``) find the entry, which then answers only if
-    the value types are the same too, so ``1``, ``1.0`` and ``True`` never share a text. A non-str key
-    never equals a str key, so equal items mean str keys. Float zeros are never remembered
-    (``0.0 == -0.0`` but their texts differ)."""
-    items = None
-    if type(cv) is dict and len(cv) <= 64:
-        items = tuple(cv.items())
-        try:
-            hit = _CV_CACHE.get(items)
-        except TypeError:  # an unhashable value: not a flat dict
-            items = hit = None
-        if hit is not None and hit[0] == tuple(map(type, cv.values())):
-            return hit
+    A flat dict of at most 64 scalars with str keys (the usual user profile) is encoded once and
+    remembered twice:
+
+    * by identity, for a profile dict passed again: the entry answers if the dict's keys (in order),
+      values (``==``) and value types are those it was encoded with — three C-level tuple builds and
+      comparisons, no hashing;
+    * by content, for equal profiles built afresh: its items (keys and values, compared with ``==``)
+      find the entry, which then answers only if the value types are the same too.
+
+    The type comparison keeps ``1``, ``1.0``, ``True`` (and a ``Decimal(1)``, or anything else equal to
+    a scalar) from sharing a text. A non-str key never equals a str key, so equal items mean str keys.
+    Float zeros are never remembered (``0.0 == -0.0`` but their texts differ)."""
+    if type(cv) is dict:
+        e = _CV_BY_ID.get(id(cv))
+        if e is not None:
+            values = tuple(cv.values())
+            if values == e[1] and tuple(cv) == e[0] and tuple(map(type, values)) == e[2][0]:
+                return e[2]
+        if len(cv) <= 64:
+            items = tuple(cv.items())
+            try:
+                hit = _CV_CACHE.get(items)
+            except TypeError:  # an unhashable value: not a flat dict
+                hit = _BAD
+            if hit is not _BAD:
+                if hit is not None and hit[0] == tuple(map(type, cv.values())):
+                    _remember_by_id(cv, hit)
+                    return hit
+                return _encode_custom_variables(cv, items)
+    return _encode_custom_variables(cv, None)
+
+
+def _remember_by_id(cv: Dict[str, Any], entry: Any) -> None:
+    if len(_CV_BY_ID) >= _CV_BY_ID_MAX:
+        _CV_BY_ID.clear()
+    _CV_BY_ID[id(cv)] = (tuple(cv), tuple(cv.values()), entry)
+
+
+def _encode_custom_variables(cv: Any, items: Any) -> Any:
+    """Encodes ``cv``; remembers the entry when ``items`` (its hashable items) is given and it is flat."""
     try:
         text = _dumps(cv)
         option = ('{"custom_variables":' + text + "}").encode("utf-8")
     except (TypeError, ValueError, RecursionError, UnicodeEncodeError):
         return _BAD
-    types = tuple(map(type, cv.values())) if items is not None else ()
+    if items is None:
+        return ((), text, option)
+    types = tuple(map(type, cv.values()))
     entry = (types, text, option)
-    if items is not None:
-        if (
-            all(type(k) is str for k in cv)
-            and _SCALARS.issuperset(types)
-            and not any(type(v) is float and v == 0.0 for v in cv.values())
-        ):
-            if len(_CV_CACHE) >= _CV_CACHE_MAX:
-                _CV_CACHE.clear()
-            _CV_CACHE[items] = entry
+    if (
+        all(type(k) is str for k in cv)
+        and _SCALARS.issuperset(types)
+        and not any(type(v) is float and v == 0.0 for v in cv.values())
+    ):
+        if len(_CV_CACHE) >= _CV_CACHE_MAX:
+            _CV_CACHE.clear()
+        _CV_CACHE[items] = entry
+        _remember_by_id(cv, entry)
     return entry
 
 
@@ -199,6 +251,20 @@ def _custom_variables_option(cv: Any) -> Any:
         return None
     entry = _custom_variables(cv)
     return _BAD if entry is _BAD else entry[2]
+
+
+def _with_revenue(opts: Any, revenue_value: Any) -> Any:
+    """``opts`` (None or the JSON bytes of an object) with ``revenue_value`` added, or _BAD."""
+    text = _option_text("revenue_value", revenue_value)
+    if text is _BAD or opts is _BAD:
+        return _BAD
+    try:
+        rv = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _BAD
+    if opts is None:
+        return b'{"revenue_value":' + rv + b"}"
+    return b'{"revenue_value":' + rv + b"," + opts[1:]
 
 
 _DECIDE_OPTS = frozenset(
@@ -297,6 +363,50 @@ def _free(box: List[Any]) -> None:
         lib.vwo_client_free(h)
 
 
+def _variation_method(fn: Any, api: str, doc: str) -> Any:
+    """``activate`` or ``get_variation_name`` (the same code over libvwo's ``fn``)."""
+
+    def method(
+        self: "VWO", campaign_key: str, user_id: str, custom_variables: Any = None, **kwargs: Any
+    ) -> Optional[str]:
+        k = _KEYS.get(campaign_key) if type(campaign_key) is str else None
+        if k is not None and not kwargs and type(user_id) is str and "\0" not in user_id:
+            cv = custom_variables
+            if cv is None:
+                o: Any = None
+            else:
+                # _custom_variables' identity check, inline: the profile dict passed again.
+                e = _CV_BY_ID.get(id(cv))
+                if e is not None and type(cv) is dict:
+                    values = tuple(cv.values())
+                    if values == e[1] and tuple(cv) == e[0] and tuple(map(type, values)) == e[2][0]:
+                        o = e[2][2]
+                    else:
+                        o = _custom_variables_option(cv)
+                else:
+                    o = _custom_variables_option(cv)
+            if o is not _BAD:
+                try:
+                    r = fn(self._h, k, user_id.encode(), o)
+                except UnicodeEncodeError:
+                    pass
+                else:
+                    if r > 0:
+                        try:
+                            return self._names[r]
+                        except KeyError:
+                            return self._name_of(r)
+                    if r < 0:
+                        self._failed(api, -r)
+                    return None
+        return self._decide(fn, campaign_key, user_id, custom_variables, kwargs, api)
+
+    method.__name__ = api
+    method.__qualname__ = "VWO." + api
+    method.__doc__ = doc
+    return method
+
+
 class VWO:
     """A launched client (vwo-python-sdk's ``VWO`` instance). Create it with :func:`launch`.
 
@@ -307,6 +417,7 @@ class VWO:
 
     def __init__(self, handle: Any, hooks: _Hooks, settings: str, options: bytes) -> None:
         self._h = handle
+        self._names: Dict[int, str] = {}  # name id -> variation name (ids are per C client)
         self._hooks = hooks  # keeps the CFUNCTYPE objects alive as long as the C client
         self._settings = settings
         self._options = options
@@ -346,6 +457,7 @@ class VWO:
             _log(self._hooks.logger, logging.ERROR, "relaunch after fork failed: " + _lib.last_error())
             return
         self._h = out
+        self._names = {}
         self._box = [out]
         self._finalizer = weakref.finalize(self, _free, self._box)
         if self._opted_out:
@@ -354,25 +466,25 @@ class VWO:
             lib.vwo_client_close(out, 0, None)
 
     # -- decisions -------------------------------------------------------------------------------
-    def _variation(
+    # The public methods are the hot path: a str campaign key (and goal or variable key) seen before, a
+    # str user id and at most ``custom_variables`` go straight to libvwo's compact calls (four or five
+    # arguments, the result a number or a borrowed text). Anything else — first sight of a key, other
+    # keyword arguments, wrong types — takes the general path, which checks and converts each argument.
+    # ``custom_variables`` is named (vwo-python-sdk takes it in ``**kwargs``) so the usual call builds
+    # no keyword dictionary.
+    activate = _variation_method(
+        _ACTIVATE_ID, "activate", "The variation of a VISUAL_AB campaign for the user (an impression is sent the first time)."
+    )
+    get_variation_name = _variation_method(
+        _GET_VARIATION_NAME_ID, "get_variation_name", "The variation of a VISUAL_AB or FEATURE_TEST campaign for the user (no event)."
+    )
+
+    def _decide(
         self, fn: Any, campaign_key: Any, user_id: Any, custom_variables: Any, kwargs: Dict[str, Any], api: str
     ) -> Optional[str]:
-        # The hot path of every decision: a campaign key seen before is already bytes, the user id is
-        # encoded inline, a profile seen before is already JSON, and the out-parameters are this thread's.
-        k = _KEYS.get(campaign_key) if type(campaign_key) is str else None
-        if k is None:
-            k = _cstr(campaign_key)
-            if k is not None and len(_KEYS) < _KEYS_MAX:
-                _KEYS[campaign_key] = k
-        if type(user_id) is str:
-            try:
-                u: Optional[bytes] = user_id.encode()
-            except UnicodeEncodeError:
-                u = None
-            if u is not None and b"\0" in u:
-                u = None
-        else:
-            u = _cstr(user_id)
+        """The general path of activate and get_variation_name."""
+        k = _key(campaign_key)
+        u = _cstr(user_id)
         if k is None or u is None:
             _log(self._hooks.logger, logging.ERROR, "%s: campaign_key and user_id must be strings" % api)
             return None
@@ -380,115 +492,158 @@ class VWO:
             if custom_variables is not None:
                 kwargs["custom_variables"] = custom_variables
             opts = _options(kwargs, _DECIDE_OPTS)
-        elif custom_variables is not None:
-            opts = _custom_variables_option(custom_variables)
         else:
-            opts = None
+            opts = _custom_variables_option(custom_variables)
         if opts is _BAD:
             _log(self._hooks.logger, logging.ERROR, "%s: options are not JSON-serialisable" % api)
             return None
-        try:
-            s = _tls.scratch
-        except AttributeError:
-            s = _tls.scratch = _Scratch()
-        if s.busy:  # re-entered from a callback during a call on this thread
-            s = _Scratch()
-        s.busy = True
-        try:
-            st = fn(self._h, k, u, opts, s.buf_ref, s.size, s.length_ref, s.has_ref)
-            if st == 0:
-                n = s.length.value
-                if n:
-                    name = s.buf.value  # up to the NUL libvwo writes after the name
-                    if len(name) != n:  # a NUL inside the name
-                        name = s.buf.raw[:n]
-                    return _NAMES.get(name) or _name(name)
-                return "" if s.has.value else None
-            if st == _lib.BUFFER_TOO_SMALL:
-                # The decision is made (and its impression sent): read the name without a new event.
-                n = s.length.value + 1
-                big = ctypes.create_string_buffer(n)
-                st = _GET_VARIATION_NAME(self._h, k, u, opts, ctypes.addressof(big), n, s.length_ref, s.has_ref)
-                if st == 0 and s.has.value:
-                    return big.raw[: s.length.value].decode("utf-8")
-        finally:
-            s.busy = False
-        self._failed(api, st)
+        r = fn(self._h, k, u, opts)
+        if r > 0:
+            try:
+                return self._names[r]
+            except KeyError:
+                return self._name_of(r)
+        if r < 0:
+            self._failed(api, -r)
         return None
+
+    def _name_of(self, name_id: int) -> Optional[str]:
+        """The text of a name id libvwo returned (asked once per id, then remembered)."""
+        n = c_size_t()
+        size = 256
+        while True:
+            buf = ctypes.create_string_buffer(size)
+            st = lib.vwo_client_variation_name_of_id(self._h, name_id, buf, size, byref(n))
+            if st != _lib.BUFFER_TOO_SMALL:
+                break
+            size = n.value + 1
+        if st != _lib.OK:
+            self._failed("variation name", st)
+            return None
+        name = buf.raw[: n.value].decode("utf-8")
+        self._names[name_id] = name
+        return name
 
     def _failed(self, api: str, status: int) -> None:
         _log(self._hooks.logger, logging.ERROR, "%s: status %d: %s" % (api, status, _lib.last_error()))
 
-    # ``custom_variables`` is named (vwo-python-sdk takes it in ``**kwargs``): a call passing only it, the
-    # usual one, builds no keyword dictionary.
-    def activate(self, campaign_key: str, user_id: str, custom_variables: Any = None, **kwargs: Any) -> Optional[str]:
-        """The variation of a VISUAL_AB campaign for the user (an impression is sent the first time)."""
-        return self._variation(_ACTIVATE, campaign_key, user_id, custom_variables, kwargs, "activate")
-
-    def get_variation_name(
+    def is_feature_enabled(
         self, campaign_key: str, user_id: str, custom_variables: Any = None, **kwargs: Any
-    ) -> Optional[str]:
-        """The variation of a VISUAL_AB or FEATURE_TEST campaign for the user (no event)."""
-        return self._variation(
-            _GET_VARIATION_NAME, campaign_key, user_id, custom_variables, kwargs, "get_variation_name"
-        )
-
-    def is_feature_enabled(self, campaign_key: str, user_id: str, **kwargs: Any) -> bool:
-        k = _cstr(campaign_key)
-        u = _cstr(user_id)
-        if k is None or u is None:
-            _log(self._hooks.logger, logging.ERROR, "is_feature_enabled: campaign_key and user_id must be strings")
-            return False
-        opts = _options(kwargs, _DECIDE_OPTS) if kwargs else None
+    ) -> bool:
+        """Whether the feature of a FEATURE_TEST or FEATURE_ROLLOUT campaign is on for the user."""
+        k = _KEYS.get(campaign_key) if type(campaign_key) is str else None
+        if k is None or kwargs or type(user_id) is not str or "\0" in user_id:
+            k = _key(campaign_key)
+            u = _cstr(user_id)
+            if k is None or u is None:
+                _log(self._hooks.logger, logging.ERROR, "is_feature_enabled: campaign_key and user_id must be strings")
+                return False
+        else:
+            try:
+                u = user_id.encode()
+            except UnicodeEncodeError:
+                _log(self._hooks.logger, logging.ERROR, "is_feature_enabled: campaign_key and user_id must be strings")
+                return False
+        if kwargs:
+            if custom_variables is not None:
+                kwargs["custom_variables"] = custom_variables
+            opts = _options(kwargs, _DECIDE_OPTS)
+        else:
+            opts = _custom_variables_option(custom_variables)
         if opts is _BAD:
             return False
-        flag = c_bool()
-        st = lib.vwo_client_is_feature_enabled(self._h, k, u, opts, byref(flag))
-        if st != 0:
-            self._failed("is_feature_enabled", st)
+        r = _IS_FEATURE_ENABLED_FLAG(self._h, k, u, opts)
+        if r < 0:
+            self._failed("is_feature_enabled", -r)
             return False
-        return flag.value
+        return r == 1
 
-    def get_feature_variable_value(self, campaign_key: str, variable_key: str, user_id: str, **kwargs: Any) -> Any:
+    def get_feature_variable_value(
+        self, campaign_key: str, variable_key: str, user_id: str, custom_variables: Any = None, **kwargs: Any
+    ) -> Any:
         """The variable's value cast to its type (str, int, float, bool, dict), or None."""
-        k = _cstr(campaign_key)
-        v = _cstr(variable_key)
-        u = _cstr(user_id)
-        if k is None or v is None or u is None:
-            _log(self._hooks.logger, logging.ERROR, "get_feature_variable_value: keys and user_id must be strings")
-            return None
-        opts = _options(kwargs, _FEATURE_VAR_OPTS) if kwargs else None
+        k = _KEYS.get(campaign_key) if type(campaign_key) is str else None
+        v = _KEYS.get(variable_key) if type(variable_key) is str else None
+        u = None
+        if k is not None and v is not None and type(user_id) is str and "\0" not in user_id:
+            try:
+                u = user_id.encode()
+            except UnicodeEncodeError:
+                pass
+        if u is None:
+            k, v, u = _key(campaign_key), _key(variable_key), _cstr(user_id)
+            if k is None or v is None or u is None:
+                _log(self._hooks.logger, logging.ERROR, "get_feature_variable_value: keys and user_id must be strings")
+                return None
+        if kwargs:
+            if custom_variables is not None:
+                kwargs["custom_variables"] = custom_variables
+            opts = _options(kwargs, _FEATURE_VAR_OPTS)
+        else:
+            opts = _custom_variables_option(custom_variables)
         if opts is _BAD:
             return None
-        out = _lib.OwnedStr()
-        st = lib.vwo_client_get_feature_variable_value(self._h, k, v, u, opts, byref(out))
-        if st != 0:
-            self._failed("get_feature_variable_value", st)
+        raw = _FEATURE_VARIABLE_TEXT(self._h, k, v, u, opts)
+        if raw is None:
+            _log(self._hooks.logger, logging.ERROR, "get_feature_variable_value: " + _lib.last_error())
             return None
-        text = _lib.take_string(out)
-        return None if text is None else json.loads(text)
+        return None if raw == b"null" else _value(raw)
 
     def track(
-        self, campaign_specifier: Union[str, List[str], None], user_id: str, goal_identifier: str, **kwargs: Any
+        self,
+        campaign_specifier: Union[str, List[str], None],
+        user_id: str,
+        goal_identifier: str,
+        custom_variables: Any = None,
+        revenue_value: Any = None,
+        **kwargs: Any,
     ) -> Optional[Dict[str, bool]]:
         """Converts a goal: ``{campaign_key: bool}`` for the campaigns considered, or None."""
-        u = _cstr(user_id)
-        g = _cstr(goal_identifier)
-        if u is None or g is None:
-            _log(self._hooks.logger, logging.ERROR, "track: user_id and goal_identifier must be strings")
-            return None
-        opts = _options(kwargs, _TRACK_OPTS) if kwargs else None
+        k = _KEYS.get(campaign_specifier) if type(campaign_specifier) is str else None
+        g = _KEYS.get(goal_identifier) if type(goal_identifier) is str else None
+        u = None
+        if g is not None and type(user_id) is str and "\0" not in user_id:
+            try:
+                u = user_id.encode()
+            except UnicodeEncodeError:
+                pass
+        if u is None:
+            u, g = _cstr(user_id), _key(goal_identifier)
+            if u is None or g is None:
+                _log(self._hooks.logger, logging.ERROR, "track: user_id and goal_identifier must be strings")
+                return None
+        if kwargs:
+            if custom_variables is not None:
+                kwargs["custom_variables"] = custom_variables
+            if revenue_value is not None:
+                kwargs["revenue_value"] = revenue_value
+            opts = _options(kwargs, _TRACK_OPTS)
+        else:
+            opts = None if custom_variables is None else _custom_variables_option(custom_variables)
+            if revenue_value is not None:
+                opts = _with_revenue(opts, revenue_value)
         if opts is _BAD:
             return None
-        out = _lib.OwnedStr()
-        if campaign_specifier is None:
-            st = lib.vwo_client_track(self._h, None, u, g, opts, byref(out))
-        elif isinstance(campaign_specifier, str):
-            k = _cstr(campaign_specifier)
+        key = campaign_specifier
+        if k is None and isinstance(campaign_specifier, str):
+            k = _key(campaign_specifier)
             if k is None:
                 return None
-            st = lib.vwo_client_track(self._h, k, u, g, opts, byref(out))
-        elif isinstance(campaign_specifier, (list, tuple)):
+            key = k.decode("utf-8")  # a str subclass: the result's key is a plain str
+        if k is not None:
+            r = _TRACK_ONE(self._h, k, u, g, opts)
+            if r > 0:
+                return {key: r == 2}  # type: ignore[dict-item]
+            if r < 0:
+                self._failed("track", -r)
+            return None
+        if campaign_specifier is None:
+            raw = _TRACK_TEXT(self._h, None, u, g, opts)
+            if raw is None:
+                _log(self._hooks.logger, logging.ERROR, "track: " + _lib.last_error())
+                return None
+            return None if raw == b"null" else _loads(raw)
+        if isinstance(campaign_specifier, (list, tuple)):
             if not all(isinstance(c, str) for c in campaign_specifier):
                 _log(self._hooks.logger, logging.ERROR, "track: campaign keys must be strings")
                 return None
@@ -496,15 +651,15 @@ class VWO:
                 keys = _dumps(list(campaign_specifier)).encode("utf-8")
             except (ValueError, UnicodeEncodeError):
                 return None
+            out = _lib.OwnedStr()
             st = lib.vwo_client_track_list(self._h, keys, u, g, opts, byref(out))
-        else:
-            _log(self._hooks.logger, logging.ERROR, "track: campaign_specifier must be a str, a list or None")
-            return None
-        if st != 0:
-            self._failed("track", st)
-            return None
-        text = _lib.take_string(out)
-        return None if text is None else json.loads(text)
+            if st != 0:
+                self._failed("track", st)
+                return None
+            text = _lib.take_string(out)
+            return None if text is None else json.loads(text)
+        _log(self._hooks.logger, logging.ERROR, "track: campaign_specifier must be a str, a list or None")
+        return None
 
     def push(self, *args: Any, **kwargs: Any) -> bool:
         """``push(tag_key, tag_value, user_id)`` or ``push(custom_dimension_map, user_id)``."""

@@ -18,6 +18,7 @@ from ctypes import (
     c_bool,
     c_char_p,
     c_int,
+    c_int64,
     c_size_t,
     c_uint64,
     c_void_p,
@@ -152,9 +153,8 @@ _declare("vwo_get_settings_file", c_int, [c_char_p, c_char_p, c_bool, c_char_p, 
 _declare("vwo_client_launch", c_int, [c_char_p, c_char_p, POINTER(Callbacks), POINTER(Client)])
 _declare("vwo_client_free", None, [Client])
 _declare("vwo_client_close", c_int, [Client, c_uint64, POINTER(FlushReport)])
-# variation_buf, variation_len_out and has_variation_out are passed as addresses (ints): ctypes converts an
-# int for c_void_p faster than an array or byref() for POINTER(...), and this is the hot path.
-_DECIDE = [Client, c_char_p, c_char_p, c_char_p, c_void_p, c_size_t, c_void_p, c_void_p]
+# The out-parameter forms of the calls below (the binding uses the compact ones; declared for completeness).
+_DECIDE = [Client, c_char_p, c_char_p, c_char_p, c_char_p, c_size_t, POINTER(c_size_t), POINTER(c_bool)]
 _declare("vwo_client_activate", c_int, _DECIDE)
 _declare("vwo_client_get_variation_name", c_int, _DECIDE)
 _declare("vwo_client_is_feature_enabled", c_int, [Client, c_char_p, c_char_p, c_char_p, POINTER(c_bool)])
@@ -173,6 +173,16 @@ _declare("vwo_client_delivery_counters", c_int, [Client, POINTER(DeliveryCounter
 _declare("vwo_client_storage_counters", c_int, [Client, POINTER(StorageCounters)])
 _declare("vwo_client_replace_settings", c_int, [Client, c_char_p])
 _declare("vwo_client_settings_json", c_int, [Client, POINTER(OwnedStr)])
+# The compact calls (src/ffi/compact.rs): a number or a borrowed text instead of out-parameters.
+_COMPACT = [Client, c_char_p, c_char_p, c_char_p]
+_declare("vwo_client_activate_id", c_int64, _COMPACT)
+_declare("vwo_client_get_variation_name_id", c_int64, _COMPACT)
+_declare("vwo_client_variation_name_of_id", c_int, [Client, c_int64, c_char_p, c_size_t, POINTER(c_size_t)])
+_declare("vwo_client_is_feature_enabled_flag", c_int64, _COMPACT)
+_declare("vwo_client_track_one", c_int64, [Client, c_char_p, c_char_p, c_char_p, c_char_p])
+# c_char_p results: ctypes copies the borrowed text into bytes at once (None for NULL).
+_declare("vwo_client_track_text", c_char_p, [Client, c_char_p, c_char_p, c_char_p, c_char_p])
+_declare("vwo_client_get_feature_variable_text", c_char_p, [Client, c_char_p, c_char_p, c_char_p, c_char_p])
 _declare("vwo_client_get_and_update_settings_file", c_int, [Client, c_char_p, c_char_p, c_bool, POINTER(OwnedStr)])
 
 
