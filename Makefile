@@ -56,10 +56,10 @@ test-c: build c-quickstart
 	./target/c/test_vwo $(C_TEST_ARGS)
 	$(CC) $(C_FLAGS) -O1 -Iinclude -o target/c/test_vwo_plain $(C_TEST_SRC) $(C_LINK)
 	@if command -v valgrind >/dev/null 2>&1; then \
-		echo "valgrind: C tests vectors, corpus over HTTP, abuse, threads (2,000 calls per thread)"; \
+		echo "valgrind: C tests vectors, corpus over HTTP, abuse, threads (2,000 calls per thread), compact"; \
 		VWO_TEST_THREAD_OPS=2000 valgrind -q --leak-check=full --show-leak-kinds=definite \
 			--errors-for-leak-kinds=definite --error-exitcode=1 \
-			./target/c/test_vwo_plain $(C_TEST_ARGS) vectors corpus abuse threads >/dev/null; \
+			./target/c/test_vwo_plain $(C_TEST_ARGS) vectors corpus abuse threads compact >/dev/null; \
 	else echo "valgrind not installed: valgrind run skipped"; fi
 	$(CC) $(C_FLAGS) -Iinclude -o target/c/quickstart_static bindings/c/examples/quickstart.c \
 		target/release/libvwo.a -lpthread -ldl -lm -lrt

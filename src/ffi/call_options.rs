@@ -24,12 +24,18 @@ struct Slot {
     hash: u64,
     text: Box<str>,
     options: Rc<CallOptions>,
+    /// Found again since the clock hand last passed: spared once (second chance).
+    used: bool,
 }
 
+/// Replacement is CLOCK (second chance): a miss replaces the first slot from the hand on that was not
+/// found again since the hand last passed it. Texts used once — a track whose options carry a new
+/// revenue every call — are replaced before the profiles that come back on every decision, which
+/// plain round robin would evict in turn.
 #[derive(Default)]
 struct Cache {
     slots: Vec<Slot>,
-    /// The slot replaced by the next miss once all are taken (round robin).
+    /// The clock hand: where the search for a slot to replace starts.
     next: usize,
 }
 
@@ -54,11 +60,14 @@ pub(crate) fn call_options(text: &str) -> Result<Rc<CallOptions>, Failure> {
     }
     let h = hash(text);
     let found = CACHE.try_with(|c| {
-        let c = c.borrow();
+        let mut c = c.borrow_mut();
         c.slots
-            .iter()
+            .iter_mut()
             .find(|s| s.hash == h && &*s.text == text)
-            .map(|s| Rc::clone(&s.options))
+            .map(|s| {
+                s.used = true;
+                Rc::clone(&s.options)
+            })
     });
     if let Ok(Some(options)) = found {
         return Ok(options);
@@ -72,13 +81,21 @@ pub(crate) fn call_options(text: &str) -> Result<Rc<CallOptions>, Failure> {
             hash: h,
             text: text.into(),
             options: Rc::clone(&options),
+            used: false,
         };
         if c.slots.len() < SLOTS {
             c.slots.push(slot);
-        } else {
+            return;
+        }
+        // Every slot is spared at most once, so this ends within two turns of the hand.
+        loop {
             let i = c.next;
-            c.slots[i] = slot;
             c.next = (i + 1) % SLOTS;
+            if std::mem::take(&mut c.slots[i].used) {
+                continue;
+            }
+            c.slots[i] = slot;
+            break;
         }
     });
     Ok(options)
@@ -98,6 +115,20 @@ mod tests {
         let fresh = CallOptions::from_json(&serde_json::from_str(text).unwrap()).unwrap();
         assert_eq!(*again, fresh);
         assert_eq!(again.custom_variables.as_ref().unwrap()["b"], json!(1.0));
+    }
+
+    #[test]
+    fn texts_found_again_outlive_texts_used_once() {
+        let profile = r#"{"customVariables":{"plan":"premium","second_chance":1}}"#;
+        let first = call_options(profile).unwrap();
+        for i in 0..(SLOTS * 4) {
+            let once = format!(r#"{{"revenueValue":{i},"customVariables":{{"plan":"premium"}}}}"#);
+            call_options(&once).unwrap();
+            assert!(
+                Rc::ptr_eq(&first, &call_options(profile).unwrap()),
+                "the profile was parsed again after {i} one-off texts"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 /* C tests of libvwo's C API (include/vwo.h), linking the real library.
  *
- *   test_vwo VECTORS_DIR SETTINGS_BENCH [suite...]     suites: vectors corpus abuse threads storage (default: all)
+ *   test_vwo VECTORS_DIR SETTINGS_BENCH [suite...]     suites: vectors corpus abuse threads storage compact (default: all)
  *
  * VWO_TEST_THREAD_OPS sets the decisions per thread of the threads suite (default 100000; the
  * valgrind run uses fewer). Exit status 0 when every check passed. */
@@ -936,6 +936,94 @@ static void suite_threads(const char *settings_path) {
 }
 
 
+/* ----------------------------------------------------------------------------- compact */
+
+/* The compact calls (name ids, flags, numbers, borrowed texts) answer what the out-parameter calls
+ * answer, on every campaign of the benchmark settings, with and without a profile. */
+static void suite_compact(const char *settings_path) {
+    char *settings = read_file(settings_path, NULL);
+    CHECK(settings != NULL, "cannot read %s", settings_path);
+    if (!settings) return;
+    jval *doc = jparse(settings);
+    const jval *campaigns = jget(doc, "campaigns");
+    vwo_client *c = NULL;
+    vwo_callbacks cb = {0};
+    cb.logger = quiet_logger;
+    CHECK(vwo_client_launch(settings, "{\"is_development_mode\": true}", &cb, &c) == VWO_OK, "launch: %s", last_error());
+    const char *profile = "{\"custom_variables\":{\"browser\":\"Chrome\",\"country\":\"US\",\"plan\":\"premium\","
+                          "\"age\":34,\"tier\":3,\"isLoggedIn\":true,\"price\":19.99}}";
+    long compared = 0;
+    for (size_t i = 0; campaigns && i < campaigns->len; i++) {
+        const jval *camp = &campaigns->items[i];
+        const char *key = jstr(camp, "key");
+        const jval *goals = jget(camp, "goals");
+        const char *goal = goals && goals->len ? jstr(&goals->items[0], "identifier") : "no_such_goal";
+        const jval *vars = jget(camp, "variables");
+        const char *var = vars && vars->len ? jstr(&vars->items[0], "key") : NULL;
+        for (int u = 0; u < 200; u++) {
+            char user[32], buf[64], name[64];
+            size_t len = 0, nlen = 0;
+            bool has = false, on = false;
+            snprintf(user, sizeof user, "user_%d", u);
+            const char *opts = u % 2 ? profile : NULL;
+            for (int activate = 0; activate < 2; activate++) {
+                vwo_status st = activate ? vwo_client_activate(c, key, user, opts, buf, sizeof buf, &len, &has)
+                                         : vwo_client_get_variation_name(c, key, user, opts, buf, sizeof buf, &len, &has);
+                int64_t id = activate ? vwo_client_activate_id(c, key, user, opts)
+                                      : vwo_client_get_variation_name_id(c, key, user, opts);
+                CHECK(st == VWO_OK && id >= 0, "%s %s: %d %lld", key, user, (int)st, (long long)id);
+                CHECK((id > 0) == has, "%s %s: id %lld, has %d", key, user, (long long)id, has);
+                if (id > 0 && has) {
+                    CHECK(vwo_client_variation_name_of_id(c, id, name, sizeof name, &nlen) == VWO_OK && nlen == len &&
+                              strcmp(name, buf) == 0,
+                          "%s %s: name of %lld is %s, want %s", key, user, (long long)id, name, buf);
+                }
+            }
+            CHECK(vwo_client_is_feature_enabled(c, key, user, opts, &on) == VWO_OK, "ife");
+            CHECK(vwo_client_is_feature_enabled_flag(c, key, user, opts) == (on ? 1 : 0), "%s %s: flag", key, user);
+            if (var) {
+                char *owned = NULL;
+                CHECK(vwo_client_get_feature_variable_value(c, key, var, user, opts, &owned) == VWO_OK, "gfvv");
+                const char *lent = vwo_client_get_feature_variable_text(c, key, var, user, opts);
+                CHECK(lent && strcmp(lent, owned ? owned : "null") == 0, "%s %s: variable %s vs %s", key, user,
+                      lent ? lent : "NULL", owned ? owned : "NULL");
+                vwo_string_free(owned);
+            }
+            char *owned = NULL;
+            CHECK(vwo_client_track(c, key, user, goal, opts, &owned) == VWO_OK, "track");
+            int64_t one = vwo_client_track_one(c, key, user, goal, opts);
+            int64_t want = !owned ? 0 : strstr(owned, ":true}") ? 2 : 1;
+            CHECK(one == want, "%s %s: track_one %lld, track %s", key, user, (long long)one, owned ? owned : "NULL");
+            const char *lent = vwo_client_track_text(c, key, user, goal, opts);
+            CHECK(lent && strcmp(lent, owned ? owned : "null") == 0, "%s %s: track text", key, user);
+            vwo_string_free(owned);
+            compared++;
+        }
+    }
+    /* failures: -(status) with the last error set; a NULL text */
+    CHECK(vwo_client_get_variation_name_id(NULL, "k", "u", NULL) == -(int64_t)VWO_NULL_ARGUMENT, "NULL client");
+    CHECK(vwo_client_activate_id(c, "ab_homepage_hero", "u", "{\"custom_variables\": [") == -(int64_t)VWO_INVALID_JSON,
+          "bad options: %s", last_error());
+    CHECK(strstr(last_error(), "options_json") != NULL, "error names options_json: %s", last_error());
+    CHECK(vwo_client_is_feature_enabled_flag(c, "k", "\xff", NULL) == -(int64_t)VWO_INVALID_UTF8, "bad UTF-8");
+    CHECK(vwo_client_track_one(c, NULL, "u", "g", NULL) == -(int64_t)VWO_NULL_ARGUMENT, "track_one without a key");
+    CHECK(vwo_client_track_text(c, "k", NULL, "g", NULL) == NULL && strstr(last_error(), "user_id"), "track_text NULL user");
+    CHECK(vwo_client_get_feature_variable_text(c, "k", "v", "u", "{") == NULL, "variable text, bad options");
+    size_t nlen = 0;
+    char small[2];
+    CHECK(vwo_client_variation_name_of_id(c, 999999, small, sizeof small, &nlen) == VWO_INVALID_ARGUMENT, "unknown id");
+    int64_t id = vwo_client_get_variation_name_id(c, "ab_homepage_hero", "user_1", NULL);
+    if (id > 0) {
+        CHECK(vwo_client_variation_name_of_id(c, id, small, sizeof small, &nlen) == VWO_BUFFER_TOO_SMALL && nlen > 1,
+              "short buffer");
+        CHECK(vwo_client_variation_name_of_id(c, id, NULL, 0, NULL) == VWO_NULL_ARGUMENT, "NULL len_out");
+    }
+    printf("compact: %ld calls of each kind equal to the out-parameter calls, failures as negative statuses\n", compared);
+    vwo_client_free(c);
+    jfree(doc);
+    free(settings);
+}
+
 /* ----------------------------------------------------------------------------- storage */
 
 /* The built-in stores of the launch option `user_storage` and their counters, through the C ABI. */
@@ -1018,7 +1106,7 @@ static void suite_storage(void) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s VECTORS_DIR SETTINGS_BENCH [vectors|corpus|abuse|threads|storage]...\n", argv[0]);
+        fprintf(stderr, "usage: %s VECTORS_DIR SETTINGS_BENCH [vectors|corpus|abuse|threads|storage|compact]...\n", argv[0]);
         return 2;
     }
     bool all = argc == 3;
@@ -1029,6 +1117,7 @@ int main(int argc, char **argv) {
         if (all || strcmp(s, "abuse") == 0) suite_abuse();
         if (all || strcmp(s, "threads") == 0) suite_threads(argv[2]);
         if (all || strcmp(s, "storage") == 0) suite_storage();
+        if (all || strcmp(s, "compact") == 0) suite_compact(argv[2]);
         if (all) break;
     }
     printf("%d checks, %d failed\n", checks, failures);
