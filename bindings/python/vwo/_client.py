@@ -395,10 +395,10 @@ def _variation_method(fn: Any, api: str, doc: str) -> Any:
                         try:
                             return self._names[r]
                         except KeyError:
-                            return self._name_of(r)
-                    if r < 0:
-                        self._failed(api, -r)
-                    return None
+                            pass
+                    elif r == 0:
+                        return None
+                    return self._variation_of(r, api)
         return self._decide(fn, campaign_key, user_id, custom_variables, kwargs, api)
 
     method.__name__ = api
@@ -497,12 +497,13 @@ class VWO:
         if opts is _BAD:
             _log(self._hooks.logger, logging.ERROR, "%s: options are not JSON-serialisable" % api)
             return None
-        r = fn(self._h, k, u, opts)
+        return self._variation_of(fn(self._h, k, u, opts), api)
+
+    def _variation_of(self, r: int, api: str) -> Optional[str]:
+        """The answer of a name-id call: the variation name, None, or None with the failure logged."""
         if r > 0:
-            try:
-                return self._names[r]
-            except KeyError:
-                return self._name_of(r)
+            name = self._names.get(r)
+            return self._name_of(r) if name is None else name
         if r < 0:
             self._failed(api, -r)
         return None
