@@ -253,6 +253,15 @@ def _custom_variables_option(cv: Any) -> Any:
     return _BAD if entry is _BAD else entry[2]
 
 
+def _call_options(custom_variables: Any, kwargs: Dict[str, Any], allowed: frozenset) -> Any:
+    """The options of a call taking ``custom_variables`` by name and the rest in ``kwargs``."""
+    if kwargs:
+        if custom_variables is not None:
+            kwargs["custom_variables"] = custom_variables
+        return _options(kwargs, allowed)
+    return _custom_variables_option(custom_variables)
+
+
 def _with_revenue(opts: Any, revenue_value: Any) -> Any:
     """``opts`` (None or the JSON bytes of an object) with ``revenue_value`` added, or _BAD."""
     text = _option_text("revenue_value", revenue_value)
@@ -488,12 +497,7 @@ class VWO:
         if k is None or u is None:
             _log(self._hooks.logger, logging.ERROR, "%s: campaign_key and user_id must be strings" % api)
             return None
-        if kwargs:
-            if custom_variables is not None:
-                kwargs["custom_variables"] = custom_variables
-            opts = _options(kwargs, _DECIDE_OPTS)
-        else:
-            opts = _custom_variables_option(custom_variables)
+        opts = _call_options(custom_variables, kwargs, _DECIDE_OPTS)
         if opts is _BAD:
             _log(self._hooks.logger, logging.ERROR, "%s: options are not JSON-serialisable" % api)
             return None
@@ -545,12 +549,7 @@ class VWO:
             except UnicodeEncodeError:
                 _log(self._hooks.logger, logging.ERROR, "is_feature_enabled: campaign_key and user_id must be strings")
                 return False
-        if kwargs:
-            if custom_variables is not None:
-                kwargs["custom_variables"] = custom_variables
-            opts = _options(kwargs, _DECIDE_OPTS)
-        else:
-            opts = _custom_variables_option(custom_variables)
+        opts = _call_options(custom_variables, kwargs, _DECIDE_OPTS)
         if opts is _BAD:
             return False
         r = _IS_FEATURE_ENABLED_FLAG(self._h, k, u, opts)
@@ -576,12 +575,7 @@ class VWO:
             if k is None or v is None or u is None:
                 _log(self._hooks.logger, logging.ERROR, "get_feature_variable_value: keys and user_id must be strings")
                 return None
-        if kwargs:
-            if custom_variables is not None:
-                kwargs["custom_variables"] = custom_variables
-            opts = _options(kwargs, _FEATURE_VAR_OPTS)
-        else:
-            opts = _custom_variables_option(custom_variables)
+        opts = _call_options(custom_variables, kwargs, _FEATURE_VAR_OPTS)
         if opts is _BAD:
             return None
         raw = _FEATURE_VARIABLE_TEXT(self._h, k, v, u, opts)
