@@ -674,6 +674,41 @@ fn a_batch_is_sent_when_full_or_when_its_timer_fires() {
     assert_eq!(got[3].header("Authorization"), Some("otherkey"));
 }
 
+/// The thread is woken when the queue holds the events that fill its partly filled batch, not for each
+/// event: a queue smaller than a batch must still drain (submitters never wait for room the thread
+/// will not make), and a request sent on its own goes out while a batch is filling.
+#[test]
+fn a_queue_smaller_than_a_batch_drains_and_requests_do_not_wait_for_the_batch() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    cfg.batch = Some(batch(100, Duration::from_secs(60)));
+    cfg.queue_capacity = 3;
+    cfg.when_full = FullPolicy::Block(Duration::from_secs(5));
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    for i in 0..40 {
+        d.submit(Outgoing::BatchEvent {
+            ctx: Arc::clone(&c),
+            event: bev(i),
+        })
+        .unwrap();
+    }
+    assert_eq!(d.counters().dropped, 0);
+    d.submit(Outgoing::Request(req(&c, 77))).unwrap();
+    // The request goes out though the batch (40 of 100, timer at 60 s) is not due.
+    assert!(server.wait_for(1, Duration::from_secs(5)));
+    let rep = d.flush(Duration::from_secs(5));
+    assert!(rep.completed);
+    let got = server.requests();
+    assert_eq!(got.len(), 2);
+    let batch_request = got
+        .iter()
+        .find(|r| r.target.contains("batch-events"))
+        .unwrap();
+    assert_eq!(markers(batch_request), (0..40).collect::<Vec<_>>());
+}
+
 #[test]
 fn development_mode_sends_nothing_and_logs_what_it_would_send() {
     let server = TestServer::start();

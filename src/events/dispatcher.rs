@@ -224,6 +224,11 @@ struct Queue {
     held: usize,
     /// The thread waits for work (a submit must wake it).
     worker_waiting: bool,
+    /// While the thread waits, the queue length at which a submit of a batch event wakes it: the
+    /// events that fill its partly filled batch (1 when it has none). A request sent on its own, a
+    /// flush, a full queue, the batch timer and `close` wake it whatever this says. Waking it for each
+    /// event would cost a futex wake-up and a context switch per event.
+    wake_at: usize,
     /// `close` was called: finish the current attempt and give up the rest.
     stop: bool,
     /// The thread has ended.
@@ -273,6 +278,7 @@ impl Shared {
                 flush_target: 0,
                 held: 0,
                 worker_waiting: false,
+                wake_at: 1,
                 stop: false,
                 exited: false,
             }),
@@ -428,6 +434,9 @@ impl Dispatcher {
             match sh.config.when_full {
                 FullPolicy::DropNewest => {}
                 FullPolicy::Block(bound) => {
+                    if std::mem::replace(&mut q.worker_waiting, false) {
+                        sh.work.notify_one();
+                    }
                     let deadline = Instant::now() + bound;
                     q = wait_while_until(&sh.space, q, deadline, |q| {
                         q.items.len() + q.held >= capacity && !q.stop
@@ -441,12 +450,16 @@ impl Dispatcher {
         }
         q.next_seq += 1;
         let seq = q.next_seq;
+        let urgent = matches!(out, Outgoing::Request(_));
         q.items.push_back(Item { seq, out, ticket });
         Counters::add(&sh.counters.accepted, 1);
         if ticket.is_some() {
             Counters::add(&sh.counters.spooled, 1);
         }
-        let wake = std::mem::replace(&mut q.worker_waiting, false);
+        let wake = q.worker_waiting && (urgent || q.items.len() >= q.wake_at);
+        if wake {
+            q.worker_waiting = false;
+        }
         drop(q);
         if wake {
             sh.work.notify_one();
@@ -629,6 +642,7 @@ impl Worker {
                     None => Duration::from_secs(3600),
                 };
                 q.worker_waiting = true;
+                q.wake_at = self.wake_at();
                 q = self
                     .sh
                     .work
@@ -676,6 +690,19 @@ impl Worker {
             .as_ref()
             .and_then(|p| p.seqs.first())
             .is_some_and(|s| *s <= q.flush_target)
+    }
+
+    /// The queue length at which a submit should wake this thread (see `Queue::wake_at`): the events
+    /// that fill the pending batch, never more than the queue holds.
+    fn wake_at(&self) -> usize {
+        let (Some(batch), Some(p)) = (self.sh.config.batch.as_ref(), self.pending.as_ref()) else {
+            return 1;
+        };
+        batch
+            .events_per_request
+            .saturating_sub(p.events.len())
+            .min(self.sh.config.queue_capacity)
+            .max(1)
     }
 
     fn batch_deadline(&self) -> Option<Instant> {
