@@ -8,12 +8,12 @@
 mod common;
 
 use common::{Reply, TestServer};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vwo::events::{
     batch_track_user, track_user, BatchConfig, Dispatcher, DispatcherConfig, EventContext,
-    FullPolicy, HttpTransport, Outgoing, Stamp, TransportConfig, Visitor,
+    FullPolicy, HttpTransport, Outgoing, RenderedEvent, Stamp, TransportConfig, Visitor,
 };
 use vwo::Id;
 
@@ -34,7 +34,7 @@ fn ctx(base: &str) -> Arc<EventContext> {
     })
 }
 
-fn event(i: usize) -> Value {
+fn event(i: usize) -> RenderedEvent {
     let u = format!("{i:032X}");
     let v = Visitor {
         uuid: &u,
@@ -140,7 +140,7 @@ fn throughput(label: &str, spool: bool) {
     }
     let d = Dispatcher::new(cfg).unwrap();
     let n = 300_000;
-    let events: Vec<Value> = (0..n).map(event).collect();
+    let events: Vec<RenderedEvent> = (0..n).map(event).collect();
     let t = Instant::now();
     for e in events {
         d.submit(Outgoing::BatchEvent {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use vwo::events::{
     arch_goal, batch_request, batch_track_user, fetch_settings, track_user, BatchConfig,
     Dispatcher, DispatcherConfig, EventContext, EventRequest, FullPolicy, HttpTransport, Outgoing,
-    Stamp, Transport, TransportConfig, Visitor,
+    RenderedEvent, Stamp, Transport, TransportConfig, Visitor,
 };
 use vwo::{Id, LogLevel, Logger};
 
@@ -70,7 +70,7 @@ fn req(c: &EventContext, i: usize) -> EventRequest {
 }
 
 /// A queued impression carrying the marker `EVT<i>`.
-fn bev(i: usize) -> Value {
+fn bev(i: usize) -> RenderedEvent {
     let u = uuid(i);
     let v = Visitor {
         uuid: &u,
@@ -197,7 +197,7 @@ fn requests_arrive_byte_equal() {
     d.submit(Outgoing::Request(get.clone())).unwrap();
     d.submit(Outgoing::Request(post.clone())).unwrap();
     // Batch POST.
-    let events: Vec<Value> = (0..3).map(bev).collect();
+    let events: Vec<RenderedEvent> = (0..3).map(bev).collect();
     for e in &events {
         d.submit(Outgoing::BatchEvent {
             ctx: Arc::clone(&c),
@@ -381,7 +381,7 @@ fn client_errors_fail_at_once_and_are_reported() {
     let calls = calls.lock().unwrap();
     assert_eq!(calls.len(), 2);
     assert!(calls[0].0.as_deref().unwrap_or("").contains("400"));
-    assert_eq!(calls[0].1, vec![bev(0), bev(1)]);
+    assert_eq!(calls[0].1, vec![bev(0).to_value(), bev(1).to_value()]);
     assert_eq!(calls[1].0, None);
     let n = d.counters();
     assert_eq!(

@@ -22,7 +22,7 @@ use vwo::events::pyjson::{dumps, py_str};
 use vwo::events::{
     arch_goal, arch_push, arch_variation_shown, batch_push, batch_request, batch_track_goal,
     batch_track_user, push, track_goal, track_user, visitor_uuid, EventContext, EventRequest,
-    HttpMethod, Stamp, Visitor, DEFAULT_BASE_URL,
+    HttpMethod, RenderedEvent, Stamp, Visitor, DEFAULT_BASE_URL,
 };
 use vwo::Id;
 
@@ -186,7 +186,7 @@ fn rebuild(run: &Run, case: &Value, idx: usize, who: As) -> EventRequest {
     let params = &ev["params"];
 
     if url.ends_with("/server-side/batch-events") {
-        let events: Vec<Value> = ev["body"]["ev"]
+        let events: Vec<RenderedEvent> = ev["body"]["ev"]
             .as_array()
             .unwrap()
             .iter()

@@ -6,7 +6,8 @@
 use super::options::{BatchEventsConfig, EventSink};
 use crate::events::{
     self, BatchConfig, CloseReport, DeliveryCounters, Dispatcher, DispatcherConfig, EventContext,
-    EventRequest, FlushReport, FullPolicy, HttpTransport, Outgoing, Transport, TransportConfig,
+    EventRequest, FlushReport, FullPolicy, HttpTransport, Outgoing, RenderedEvent, Transport,
+    TransportConfig,
 };
 use crate::log::{LogLevel, Logger};
 use crate::Error;
@@ -95,7 +96,7 @@ impl DeliveryOptions {
 /// Batch events queued for a host sink.
 pub(crate) struct SinkBatch {
     config: BatchEventsConfig,
-    queue: Mutex<Vec<(Arc<EventContext>, Value)>>,
+    queue: Mutex<Vec<(Arc<EventContext>, RenderedEvent)>>,
 }
 
 pub(crate) enum Delivery {
@@ -160,7 +161,11 @@ impl Delivery {
     }
 
     /// Queues one batch event built for `ctx`.
-    pub(crate) fn enqueue(&self, ctx: &Arc<EventContext>, event: Value) -> Result<(), Error> {
+    pub(crate) fn enqueue(
+        &self,
+        ctx: &Arc<EventContext>,
+        event: RenderedEvent,
+    ) -> Result<(), Error> {
         match self {
             Delivery::Dispatcher { dispatcher, .. } => dispatcher.submit(Outgoing::BatchEvent {
                 ctx: ctx.clone(),
@@ -241,7 +246,7 @@ impl Delivery {
 fn send_sink_batches(
     sink: &dyn EventSink,
     batch: &SinkBatch,
-    events: Vec<(Arc<EventContext>, Value)>,
+    events: Vec<(Arc<EventContext>, RenderedEvent)>,
 ) -> Result<(), Error> {
     let mut outcome = Ok(());
     let mut start = 0;
@@ -251,10 +256,11 @@ fn send_sink_batches(
             .iter()
             .position(|(c, _)| !Arc::ptr_eq(c, ctx))
             .map_or(events.len(), |n| start + n);
-        let run: Vec<Value> = events[start..end].iter().map(|(_, e)| e.clone()).collect();
+        let run: Vec<RenderedEvent> = events[start..end].iter().map(|(_, e)| e.clone()).collect();
         let sent = sink.send(&events::batch_request(ctx, &run));
         if let Some(cb) = &batch.config.flush_callback {
-            cb(sent.as_ref().err(), &run);
+            let values: Vec<Value> = run.iter().map(RenderedEvent::to_value).collect();
+            cb(sent.as_ref().err(), &values);
         }
         if sent.is_err() {
             outcome = sent;

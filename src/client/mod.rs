@@ -982,7 +982,7 @@ impl Inner {
         }
     }
 
-    fn enqueue(&self, snapshot: &Snapshot, event: Value) {
+    fn enqueue(&self, snapshot: &Snapshot, event: events::RenderedEvent) {
         if let Err(e) = self.delivery.enqueue(&snapshot.events, event) {
             log_at!(
                 self,

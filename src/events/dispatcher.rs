@@ -12,7 +12,7 @@
 
 use super::spool::{Spool, SpoolTicket};
 use super::transport::{Transport, TransportError};
-use super::wire::{batch_request, EventContext, EventRequest, HttpMethod};
+use super::wire::{batch_request, EventContext, EventRequest, HttpMethod, RenderedEvent};
 use crate::client::FlushCallback;
 use crate::error::{Error, ErrorKind};
 use crate::log::{LogLevel, Logger, StderrLogger};
@@ -35,8 +35,8 @@ pub enum Outgoing {
     BatchEvent {
         /// The client and settings the event was built for.
         ctx: Arc<EventContext>,
-        /// The event object (`batch_track_user` and friends).
-        event: Value,
+        /// The event (`batch_track_user` and friends).
+        event: RenderedEvent,
     },
 }
 
@@ -581,7 +581,7 @@ enum Failure {
 struct Pending {
     ctx: Arc<EventContext>,
     seqs: Vec<u64>,
-    events: Vec<Value>,
+    events: Vec<RenderedEvent>,
     tickets: Vec<SpoolTicket>,
     first_at: Instant,
 }
@@ -855,7 +855,7 @@ impl Worker {
     fn deliver_batch(
         &self,
         ctx: &Arc<EventContext>,
-        events: Vec<Value>,
+        events: Vec<RenderedEvent>,
         tickets: Vec<SpoolTicket>,
     ) -> Result<(), ()> {
         let n = events.len() as u64;
@@ -917,7 +917,7 @@ impl Worker {
         Ok(())
     }
 
-    fn callback(&self, err: Option<&Error>, events: &[Value]) {
+    fn callback(&self, err: Option<&Error>, events: &[RenderedEvent]) {
         let Some(cb) = self
             .sh
             .config
@@ -927,7 +927,10 @@ impl Worker {
         else {
             return;
         };
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(err, events)));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let values: Vec<Value> = events.iter().map(RenderedEvent::to_value).collect();
+            cb(err, &values)
+        }));
         if r.is_err() {
             self.sh
                 .log(LogLevel::Error, || "the flush callback panicked".to_owned());

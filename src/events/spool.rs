@@ -17,7 +17,7 @@
 
 use super::dispatcher::Outgoing;
 use super::pyjson::write_json_string;
-use super::wire::{EventContext, EventRequest, HttpMethod};
+use super::wire::{EventContext, EventRequest, HttpMethod, RenderedEvent};
 use crate::error::{Error, ErrorKind};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -296,7 +296,7 @@ impl Spool {
                         match (ctx, v.get("e")) {
                             (Some(ctx), Some(event)) => Some(Outgoing::BatchEvent {
                                 ctx,
-                                event: event.clone(),
+                                event: RenderedEvent::from(event),
                             }),
                             _ => None,
                         }
@@ -431,7 +431,7 @@ impl Spool {
                 };
                 use std::fmt::Write as _;
                 let _ = write!(line, "{{\"k\":\"e\",\"id\":{id},\"c\":{n},\"e\":");
-                line.push_str(&serde_json::to_string(event).unwrap_or_else(|_| "null".into()));
+                line.push_str(event.as_str());
                 line.push_str("}\n");
             }
         }
@@ -620,7 +620,7 @@ mod tests {
             let _t2 = s
                 .append(&Outgoing::BatchEvent {
                     ctx: Arc::clone(&c),
-                    event: serde_json::json!({"u": "U", "eT": 1}),
+                    event: serde_json::json!({"u": "U", "eT": 1}).into(),
                 })
                 .unwrap();
             s.sync().unwrap();
@@ -632,7 +632,7 @@ mod tests {
             Outgoing::BatchEvent { ctx, event } => {
                 assert_eq!(ctx.collection_prefix.as_deref(), Some("eu01"));
                 assert_eq!(ctx.usage_stats, c.usage_stats);
-                assert_eq!(event["u"], "U");
+                assert_eq!(event.as_str(), r#"{"u": "U", "eT": 1}"#);
             }
             Outgoing::Request(_) => panic!("expected the batch event"),
         }

@@ -441,29 +441,75 @@ pub fn arch_push(
     arch_request(ctx, v, SYNC_VISITOR_PROP, props, vis, s)
 }
 
-/// `{"u", "sId", "visitor_ua", "visitor_ip"}`, the start of every queued event.
-fn batch_common(v: &Visitor, s: Stamp, extra: usize) -> Map<String, Value> {
-    let mut m = Map::with_capacity(4 + extra);
-    m.insert("u".into(), Value::String(v.uuid.to_owned()));
-    m.insert("sId".into(), Value::from(s.secs()));
-    m.insert(
-        "visitor_ua".into(),
-        Value::String(v.user_agent.unwrap_or("").to_owned()),
-    );
-    m.insert(
-        "visitor_ip".into(),
-        Value::String(v.user_ip.unwrap_or("").to_owned()),
-    );
-    m
+/// One queued event of a batch, rendered as `json.dumps` renders the event object: the text the batch
+/// body carries between its `", "`s. Built once, on the caller's thread, straight into one string; the
+/// event thread only copies it into the body. (As a `serde_json::Value` tree an event cost a map, a
+/// dozen allocations, a second rendering on the event thread and the tree's teardown.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEvent(String);
+
+impl RenderedEvent {
+    /// The `json.dumps` text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The event as a JSON value (for a flush callback).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
+}
+
+impl From<&Value> for RenderedEvent {
+    /// Renders an event object given as a value (a spooled event read back, tests).
+    fn from(v: &Value) -> RenderedEvent {
+        let mut out = String::with_capacity(192);
+        write_dumps(&mut out, v);
+        RenderedEvent(out)
+    }
+}
+
+impl From<Value> for RenderedEvent {
+    fn from(v: Value) -> RenderedEvent {
+        RenderedEvent::from(&v)
+    }
+}
+
+fn write_id(out: &mut String, id: &Id) {
+    match id {
+        Id::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Id::Str(s) => write_json_string(out, s),
+    }
+}
+
+/// `{"u": …, "sId": …, "visitor_ua": …, "visitor_ip": …`, the start of every queued event (unclosed).
+fn batch_common(v: &Visitor, s: Stamp) -> String {
+    let mut out = String::with_capacity(192);
+    out.push_str("{\"u\": ");
+    write_json_string(&mut out, v.uuid);
+    let _ = write!(out, ", \"sId\": {}, \"visitor_ua\": ", s.secs());
+    write_json_string(&mut out, v.user_agent.unwrap_or(""));
+    out.push_str(", \"visitor_ip\": ");
+    write_json_string(&mut out, v.user_ip.unwrap_or(""));
+    out
 }
 
 /// Queued impression: `{…, "c": variation, "e": campaign, "eT": 1}`.
-pub fn batch_track_user(v: &Visitor, campaign_id: &Id, variation_id: &Id, s: Stamp) -> Value {
-    let mut m = batch_common(v, s, 3);
-    m.insert("c".into(), variation_id.to_json());
-    m.insert("e".into(), campaign_id.to_json());
-    m.insert("eT".into(), Value::from(1));
-    Value::Object(m)
+pub fn batch_track_user(
+    v: &Visitor,
+    campaign_id: &Id,
+    variation_id: &Id,
+    s: Stamp,
+) -> RenderedEvent {
+    let mut out = batch_common(v, s);
+    out.push_str(", \"c\": ");
+    write_id(&mut out, variation_id);
+    out.push_str(", \"e\": ");
+    write_id(&mut out, campaign_id);
+    out.push_str(", \"eT\": 1}");
+    RenderedEvent(out)
 }
 
 /// Queued conversion: `{…, "c", "e", "g", "eT": 2[, "r"]}`; `r` (the caller's value, its type kept) when
@@ -475,28 +521,34 @@ pub fn batch_track_goal(
     goal_id: &Id,
     revenue: Option<&Value>,
     s: Stamp,
-) -> Value {
-    let mut m = batch_common(v, s, 5);
-    m.insert("c".into(), variation_id.to_json());
-    m.insert("e".into(), campaign_id.to_json());
-    m.insert("g".into(), goal_id.to_json());
-    m.insert("eT".into(), Value::from(2));
+) -> RenderedEvent {
+    let mut out = batch_common(v, s);
+    out.push_str(", \"c\": ");
+    write_id(&mut out, variation_id);
+    out.push_str(", \"e\": ");
+    write_id(&mut out, campaign_id);
+    out.push_str(", \"g\": ");
+    write_id(&mut out, goal_id);
+    out.push_str(", \"eT\": 2");
     if let Some(r) = revenue.filter(|r| py_truthy(r)) {
-        m.insert("r".into(), r.clone());
+        out.push_str(", \"r\": ");
+        write_dumps(&mut out, r);
     }
-    Value::Object(m)
+    out.push('}');
+    RenderedEvent(out)
 }
 
 /// Queued push of one tag: `{…, "t": "{\"u\": {\"k\": \"v\"}}", "eT": 3}`.
-pub fn batch_push(v: &Visitor, tag_key: &str, tag_value: &Value, s: Stamp) -> Value {
-    let mut m = batch_common(v, s, 2);
-    m.insert("t".into(), Value::String(tags_json(tag_key, tag_value)));
-    m.insert("eT".into(), Value::from(3));
-    Value::Object(m)
+pub fn batch_push(v: &Visitor, tag_key: &str, tag_value: &Value, s: Stamp) -> RenderedEvent {
+    let mut out = batch_common(v, s);
+    out.push_str(", \"t\": ");
+    write_json_string(&mut out, &tags_json(tag_key, tag_value));
+    out.push_str(", \"eT\": 3}");
+    RenderedEvent(out)
 }
 
 /// `POST /server-side/batch-events?a&sdk&sdk-v&env[&usage stats]` with body `{"ev": [events…]}`.
-pub fn batch_request(ctx: &EventContext, events: &[Value]) -> EventRequest {
+pub fn batch_request(ctx: &EventContext, events: &[RenderedEvent]) -> EventRequest {
     let mut q = Vec::with_capacity(4 + ctx.usage_stats.len());
     q.push(("a", py_str(&ctx.account_id)));
     q.push(("sdk", ctx.sdk_name.clone()));
@@ -511,13 +563,14 @@ pub fn batch_request(ctx: &EventContext, events: &[Value]) -> EventRequest {
     }
     headers.push(("User-Agent", ctx.sdk_name.clone()));
     headers.push(("Content-Type", "application/json".to_owned()));
-    let mut b = String::with_capacity(16 + events.len() * 160);
+    let len: usize = events.iter().map(|e| e.0.len() + 2).sum();
+    let mut b = String::with_capacity(16 + len);
     b.push_str("{\"ev\": [");
     for (i, e) in events.iter().enumerate() {
         if i > 0 {
             b.push_str(", ");
         }
-        write_dumps(&mut b, e);
+        b.push_str(&e.0);
     }
     b.push_str("]}");
     EventRequest {
@@ -703,7 +756,7 @@ mod tests {
             STAMP,
         );
         assert_eq!(
-            super::super::pyjson::dumps(&b),
+            b.as_str(),
             r#"{"u": "4C9BA81BAF53591488EB5FD5E66A98B9", "sId": 1795878138, "visitor_ua": "", "visitor_ip": "", "c": 2, "e": 1, "g": 3, "eT": 2, "r": 12.0}"#
         );
     }
