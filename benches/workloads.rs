@@ -259,7 +259,7 @@ fn launch(settings: &str, batch: Option<Arc<BatchCounter>>) -> Client {
         events_per_request: 100,
         request_time_interval: 600.0,
         flush_callback: Some(Arc::new(
-            move |_err: Option<&vwo::Error>, events: &[Value]| {
+            move |_err: Option<&vwo::Error>, events: &[vwo::RenderedEvent]| {
                 counter.batches.fetch_add(1, Ordering::Relaxed);
                 counter
                     .events

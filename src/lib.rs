@@ -41,7 +41,7 @@ pub use client::{
     TrackResult,
 };
 pub use error::{Error, ErrorKind};
-pub use events::{DeliveryCounters, FlushReport, FullPolicy};
+pub use events::{DeliveryCounters, FlushReport, FullPolicy, RenderedEvent};
 pub use log::{LogLevel, Logger};
 pub use settings::{Id, Settings};
 pub use storage::{

@@ -145,9 +145,10 @@ fn recording_callback() -> (Calls, vwo::client::FlushCallback) {
     let calls: Calls = Arc::default();
     let c2 = Arc::clone(&calls);
     let cb: vwo::client::FlushCallback = Arc::new(move |e, evs| {
-        c2.lock()
-            .unwrap()
-            .push((e.map(|e| e.to_string()), evs.to_vec()));
+        c2.lock().unwrap().push((
+            e.map(|e| e.to_string()),
+            evs.iter().map(RenderedEvent::to_value).collect(),
+        ));
     });
     (calls, cb)
 }

@@ -11,7 +11,6 @@ use crate::events::{
 };
 use crate::log::{LogLevel, Logger};
 use crate::Error;
-use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -259,8 +258,7 @@ fn send_sink_batches(
         let run: Vec<RenderedEvent> = events[start..end].iter().map(|(_, e)| e.clone()).collect();
         let sent = sink.send(&events::batch_request(ctx, &run));
         if let Some(cb) = &batch.config.flush_callback {
-            let values: Vec<Value> = run.iter().map(RenderedEvent::to_value).collect();
-            cb(sent.as_ref().err(), &values);
+            cb(sent.as_ref().err(), &run);
         }
         if sent.is_err() {
             outcome = sent;

@@ -2,7 +2,7 @@
 //! traits a host implements to plug into the client (integrations hook, event sink, clock, randomness).
 
 use crate::error::describe_json;
-use crate::events::EventRequest;
+use crate::events::{EventRequest, RenderedEvent};
 use crate::log::{LogLevel, Logger};
 use crate::storage::{UserStorage, UserStorageConfig};
 use crate::Error;
@@ -56,7 +56,9 @@ pub trait EventSink: Send + Sync {
 }
 
 /// Receives each batch after it was handed over: `(error, events)`, like the SDKs' flush callbacks.
-pub type FlushCallback = Arc<dyn Fn(Option<&Error>, &[Value]) + Send + Sync>;
+/// Each event is its JSON text as sent (`RenderedEvent::as_str`); `to_value` parses one, and
+/// `events::json_list` gives the whole list as one JSON text.
+pub type FlushCallback = Arc<dyn Fn(Option<&Error>, &[RenderedEvent]) + Send + Sync>;
 
 /// The source of wall-clock time for event timestamps.
 pub trait Clock: Send + Sync {

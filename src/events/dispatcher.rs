@@ -17,7 +17,6 @@ use crate::client::FlushCallback;
 use crate::error::{Error, ErrorKind};
 use crate::log::{LogLevel, Logger, StderrLogger};
 use arc_swap::ArcSwap;
-use serde_json::Value;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -927,10 +926,7 @@ impl Worker {
         else {
             return;
         };
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let values: Vec<Value> = events.iter().map(RenderedEvent::to_value).collect();
-            cb(err, &values)
-        }));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(err, events)));
         if r.is_err() {
             self.sh
                 .log(LogLevel::Error, || "the flush callback panicked".to_owned());

@@ -475,6 +475,21 @@ impl From<Value> for RenderedEvent {
     }
 }
 
+/// The events as one JSON list text, `[e1, e2, …]` (json.dumps' separators).
+pub fn json_list(events: &[RenderedEvent]) -> String {
+    let len: usize = events.iter().map(|e| e.0.len() + 2).sum();
+    let mut out = String::with_capacity(2 + len);
+    out.push('[');
+    for (i, e) in events.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&e.0);
+    }
+    out.push(']');
+    out
+}
+
 fn write_id(out: &mut String, id: &Id) {
     match id {
         Id::Int(i) => {

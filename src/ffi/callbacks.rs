@@ -4,6 +4,7 @@
 
 use super::convert::message_c_string;
 use crate::client::FlushCallback;
+use crate::events::{json_list, RenderedEvent};
 use crate::log::{LogLevel, Logger};
 use crate::storage::{UserStorage, UserStorageRecord};
 use crate::{Error, IntegrationsHook};
@@ -188,9 +189,8 @@ impl Plugins {
             .integrations
             .map(|hook| Arc::new(CIntegrations { user_data, hook }) as Arc<dyn IntegrationsHook>);
         let flush = c.flush.map(|cb| {
-            let f = move |error: Option<&Error>, events: &[Value]| {
-                let events = serde_json::to_string(events).unwrap_or_else(|_| "[]".to_string());
-                let events = message_c_string(&events);
+            let f = move |error: Option<&Error>, events: &[RenderedEvent]| {
+                let events = message_c_string(&json_list(events));
                 let error = error.map(|e| message_c_string(e.message()));
                 let error_ptr = error.as_ref().map_or(std::ptr::null(), |e| e.as_ptr());
                 let user_data = user_data;
