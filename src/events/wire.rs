@@ -578,16 +578,7 @@ pub fn batch_request(ctx: &EventContext, events: &[RenderedEvent]) -> EventReque
     }
     headers.push(("User-Agent", ctx.sdk_name.clone()));
     headers.push(("Content-Type", "application/json".to_owned()));
-    let len: usize = events.iter().map(|e| e.0.len() + 2).sum();
-    let mut b = String::with_capacity(16 + len);
-    b.push_str("{\"ev\": [");
-    for (i, e) in events.iter().enumerate() {
-        if i > 0 {
-            b.push_str(", ");
-        }
-        b.push_str(&e.0);
-    }
-    b.push_str("]}");
+    let b = format!("{{\"ev\": {}}}", json_list(events));
     EventRequest {
         method: HttpMethod::Post,
         url: ctx.endpoint(BATCH),
