@@ -511,6 +511,16 @@ fn batch_common(v: &Visitor, s: Stamp) -> String {
     out
 }
 
+/// [`batch_common`] and `"c": variation, "e": campaign` (unclosed).
+fn batch_campaign(v: &Visitor, campaign_id: &Id, variation_id: &Id, s: Stamp) -> String {
+    let mut out = batch_common(v, s);
+    out.push_str(", \"c\": ");
+    write_id(&mut out, variation_id);
+    out.push_str(", \"e\": ");
+    write_id(&mut out, campaign_id);
+    out
+}
+
 /// Queued impression: `{…, "c": variation, "e": campaign, "eT": 1}`.
 pub fn batch_track_user(
     v: &Visitor,
@@ -518,11 +528,7 @@ pub fn batch_track_user(
     variation_id: &Id,
     s: Stamp,
 ) -> RenderedEvent {
-    let mut out = batch_common(v, s);
-    out.push_str(", \"c\": ");
-    write_id(&mut out, variation_id);
-    out.push_str(", \"e\": ");
-    write_id(&mut out, campaign_id);
+    let mut out = batch_campaign(v, campaign_id, variation_id, s);
     out.push_str(", \"eT\": 1}");
     RenderedEvent(out)
 }
@@ -537,11 +543,7 @@ pub fn batch_track_goal(
     revenue: Option<&Value>,
     s: Stamp,
 ) -> RenderedEvent {
-    let mut out = batch_common(v, s);
-    out.push_str(", \"c\": ");
-    write_id(&mut out, variation_id);
-    out.push_str(", \"e\": ");
-    write_id(&mut out, campaign_id);
+    let mut out = batch_campaign(v, campaign_id, variation_id, s);
     out.push_str(", \"g\": ");
     write_id(&mut out, goal_id);
     out.push_str(", \"eT\": 2");
