@@ -244,21 +244,9 @@ pub unsafe extern "C" fn vwo_client_is_feature_enabled_flag(
     options_json: *const c_char,
 ) -> i64 {
     guard("vwo_client_is_feature_enabled_flag", PANICKED, || {
-        code((|| {
-            // SAFETY: the caller's contract, for each argument.
-            let h = unsafe { client_ref(client) }?;
-            // SAFETY: as above.
-            let key = unsafe { arg_str(campaign_key, "campaign_key") }?;
-            // SAFETY: as above.
-            let user = unsafe { arg_str(user_id, "user_id") }?;
-            // SAFETY: as above.
-            let options = unsafe { call_options(options_json) }?;
-            Ok(i64::from(h.client.is_feature_enabled(
-                key,
-                user,
-                options.as_deref(),
-            )))
-        })())
+        // SAFETY: forwarded contract.
+        let on = unsafe { super::feature_enabled(client, campaign_key, user_id, options_json) };
+        code(on.map(i64::from))
     })
 }
 
@@ -281,20 +269,14 @@ pub unsafe extern "C" fn vwo_client_track_one(
 ) -> i64 {
     guard("vwo_client_track_one", PANICKED, || {
         code((|| {
-            // SAFETY: the caller's contract, for each argument.
-            let h = unsafe { client_ref(client) }?;
-            // SAFETY: as above.
+            // SAFETY: the caller's contract.
             let key = unsafe { arg_str(campaign_key, "campaign_key") }?;
-            // SAFETY: as above.
-            let user = unsafe { arg_str(user_id, "user_id") }?;
-            // SAFETY: as above.
-            let goal = unsafe { arg_str(goal_identifier, "goal_identifier") }?;
-            // SAFETY: as above.
-            let options = unsafe { call_options(options_json) }?;
-            let result = h
-                .client
-                .track(TrackCampaigns::One(key), user, goal, options.as_deref());
-            Ok(match result.as_deref() {
+            let which = TrackCampaigns::One(key);
+            // SAFETY: forwarded contract.
+            let outcome = unsafe {
+                super::track_outcome(client, which, user_id, goal_identifier, options_json)
+            }?;
+            Ok(match outcome.as_deref() {
                 None => 0,
                 Some([(_, converted)]) => 1 + i64::from(*converted),
                 Some(other) => {

@@ -29,7 +29,10 @@ pub use callbacks::{
 };
 
 use crate::client::DEFAULT_BASE_URL;
-use crate::{CallOptions, Client, DeliveryCounters, DeliveryOptions, FlushReport, TrackCampaigns};
+use crate::{
+    CallOptions, Client, DeliveryCounters, DeliveryOptions, FlushReport, TrackCampaigns,
+    TrackResult,
+};
 use boundary::{guard, guard_status, Failure};
 use callbacks::Plugins;
 use convert::{
@@ -682,20 +685,34 @@ pub unsafe extern "C" fn vwo_client_is_feature_enabled(
     enabled_out: *mut bool,
 ) -> vwo_status {
     guard_status("vwo_client_is_feature_enabled", || {
-        // SAFETY: the caller's contract, for each argument.
-        let h = unsafe { client_ref(client) }?;
-        // SAFETY: as above.
-        let key = unsafe { arg_str(campaign_key, "campaign_key") }?;
-        // SAFETY: as above.
-        let user = unsafe { arg_str(user_id, "user_id") }?;
         non_null(enabled_out, "enabled_out")?;
-        // SAFETY: as above.
-        let options = unsafe { call_options(options_json) }?;
-        let on = h.client.is_feature_enabled(key, user, options.as_deref());
+        // SAFETY: forwarded contract.
+        let on = unsafe { feature_enabled(client, campaign_key, user_id, options_json) }?;
         // SAFETY: checked non-NULL; valid for a write.
         unsafe { write_out(enabled_out, on) };
         Ok(())
     })
+}
+
+/// The shared body of the feature-flag exports.
+///
+/// # Safety
+/// As those exports.
+unsafe fn feature_enabled(
+    client: *const vwo_client,
+    campaign_key: *const c_char,
+    user_id: *const c_char,
+    options_json: *const c_char,
+) -> Result<bool, Failure> {
+    // SAFETY: the caller's contract, for each argument.
+    let h = unsafe { client_ref(client) }?;
+    // SAFETY: as above.
+    let key = unsafe { arg_str(campaign_key, "campaign_key") }?;
+    // SAFETY: as above.
+    let user = unsafe { arg_str(user_id, "user_id") }?;
+    // SAFETY: as above.
+    let options = unsafe { call_options(options_json) }?;
+    Ok(h.client.is_feature_enabled(key, user, options.as_deref()))
 }
 
 /// vwo-python-sdk's `get_feature_variable_value`: the value of a feature variable for the user, cast
@@ -759,18 +776,17 @@ unsafe fn feature_variable(
 
 // ----------------------------------------------------------------------------------------- events
 
-/// The shared body of the track exports: the result as a JSON object text, `None` where
-/// vwo-python-sdk returns None.
+/// The shared body of the track exports: `None` where vwo-python-sdk returns None.
 ///
 /// # Safety
 /// As those exports.
-unsafe fn track_result(
+unsafe fn track_outcome(
     client: *const vwo_client,
     campaigns: TrackCampaigns<'_>,
     user_id: *const c_char,
     goal_identifier: *const c_char,
     options_json: *const c_char,
-) -> Result<Option<String>, Failure> {
+) -> Result<Option<TrackResult>, Failure> {
     // SAFETY: the caller's contract, for each argument.
     let h = unsafe { client_ref(client) }?;
     // SAFETY: as above.
@@ -779,15 +795,30 @@ unsafe fn track_result(
     let goal = unsafe { arg_str(goal_identifier, "goal_identifier") }?;
     // SAFETY: as above.
     let options = unsafe { call_options(options_json) }?;
-    Ok(h.client
-        .track(campaigns, user, goal, options.as_deref())
-        .map(|result| {
-            let m: Map<String, Value> = result
-                .into_iter()
-                .map(|(k, b)| (k, Value::Bool(b)))
-                .collect();
-            Value::Object(m).to_string()
-        }))
+    Ok(h.client.track(campaigns, user, goal, options.as_deref()))
+}
+
+/// [`track_outcome`] as a JSON object text `{"<campaign key>": true|false, …}`.
+///
+/// # Safety
+/// As the track exports.
+unsafe fn track_result(
+    client: *const vwo_client,
+    campaigns: TrackCampaigns<'_>,
+    user_id: *const c_char,
+    goal_identifier: *const c_char,
+    options_json: *const c_char,
+) -> Result<Option<String>, Failure> {
+    // SAFETY: forwarded contract.
+    let outcome =
+        unsafe { track_outcome(client, campaigns, user_id, goal_identifier, options_json) }?;
+    Ok(outcome.map(|result| {
+        let m: Map<String, Value> = result
+            .into_iter()
+            .map(|(k, b)| (k, Value::Bool(b)))
+            .collect();
+        Value::Object(m).to_string()
+    }))
 }
 
 /// [`track_result`] written to `result_json_out` (checked before anything is tracked).

@@ -537,16 +537,15 @@ class VWO:
     ) -> bool:
         """Whether the feature of a FEATURE_TEST or FEATURE_ROLLOUT campaign is on for the user."""
         k = _KEYS.get(campaign_key) if type(campaign_key) is str else None
-        if k is None or kwargs or type(user_id) is not str or "\0" in user_id:
-            k = _key(campaign_key)
-            u = _cstr(user_id)
-            if k is None or u is None:
-                _log(self._hooks.logger, logging.ERROR, "is_feature_enabled: campaign_key and user_id must be strings")
-                return False
-        else:
+        u = None
+        if k is not None and type(user_id) is str and "\0" not in user_id:
             try:
                 u = user_id.encode()
             except UnicodeEncodeError:
+                pass
+        if u is None:
+            k, u = _key(campaign_key), _cstr(user_id)
+            if k is None or u is None:
                 _log(self._hooks.logger, logging.ERROR, "is_feature_enabled: campaign_key and user_id must be strings")
                 return False
         opts = _call_options(custom_variables, kwargs, _DECIDE_OPTS)
