@@ -429,6 +429,22 @@ def test_custom_variables_encoding_is_by_content_and_type():
     assert enc({1: "a"}) == b'{"custom_variables":{"1":"a"}}'
     assert enc({True: "a"}) == b'{"custom_variables":{"true":"a"}}'
     assert enc({"x": [1, 2]}) == b'{"custom_variables":{"x":[1,2]}}'
+    # one dict passed again (found by identity), changed in place between calls
+    p = {"a": 1, "b": "s", "c": 2.5}
+    assert enc(p) == b'{"custom_variables":{"a":1,"b":"s","c":2.5}}'
+    for change, text in [
+        (lambda: p.__setitem__("a", True), b'{"a":true,"b":"s","c":2.5}'),
+        (lambda: p.__setitem__("a", 1.0), b'{"a":1.0,"b":"s","c":2.5}'),
+        (lambda: p.__setitem__("a", Fraction(1)), b'{"a":"1","b":"s","c":2.5}'),
+        (lambda: p.__setitem__("a", 1), b'{"a":1,"b":"s","c":2.5}'),
+        (lambda: p.__setitem__("b", p.pop("b")), b'{"a":1,"c":2.5,"b":"s"}'),  # same items, new order
+        (lambda: p.__setitem__("d", None), b'{"a":1,"c":2.5,"b":"s","d":null}'),
+        (lambda: p.clear(), b"{}"),
+        (lambda: p.update(a=[1]), b'{"a":[1]}'),
+    ]:
+        change()
+        for _ in range(2):  # the first call may remember the new content; the second finds it
+            assert enc(p) == b'{"custom_variables":' + text + b"}"
     assert enc({"x": float("nan")}) is _client._BAD
     assert enc(None) is None
 
