@@ -592,6 +592,24 @@ int64_t vwo_client_track_one(const struct vwo_client *client,
                              const char *goal_identifier,
                              const char *options_json);
 
+// `vwo_client_track_one` with the revenue as a number: `revenue` is the call's `revenue_value` (any
+// `revenue_value` in `options_json` is not used), read as the JSON number of the same double would be
+// (`12.5`, `-0.0`; `0.0` is no revenue, as in vwo-python-sdk). For a service that sends the same
+// options (the user's profile) with every call and a new revenue each time: the options text stays the
+// same, so it is not parsed again. A NaN or infinite `revenue` is `VWO_INVALID_ARGUMENT` (no JSON
+// number is). Answers as `vwo_client_track_one`.
+//
+// Thread-safe. Callbacks run on this thread.
+//
+// # Safety
+// `client` is NULL or a live handle; strings are NULL or NUL-terminated.
+int64_t vwo_client_track_one_revenue(const struct vwo_client *client,
+                                     const char *campaign_key,
+                                     const char *user_id,
+                                     const char *goal_identifier,
+                                     const char *options_json,
+                                     double revenue);
+
 // `vwo_client_track` with the result lent instead of allocated: the JSON text `{"<campaign key>":
 // true|false, …}`, or `null` where vwo-python-sdk returns None, valid until the next `_text` call on
 // this thread (copy it; never free it). NULL on failure, with the last error set. `campaign_key` NULL

@@ -403,8 +403,27 @@ impl Client {
         goal_identifier: &str,
         options: Option<&CallOptions>,
     ) -> Option<TrackResult> {
-        let inner = &*self.inner;
         let options = options.unwrap_or(&NO_OPTIONS);
+        self.track_with_revenue(
+            campaigns,
+            user_id,
+            goal_identifier,
+            options,
+            options.revenue_value.as_ref(),
+        )
+    }
+
+    /// [`Client::track`] with the revenue given apart from the other options (`options.revenue_value`
+    /// is not read): the C ABI finds a profile's options in its cache and adds each call's revenue.
+    pub(crate) fn track_with_revenue(
+        &self,
+        campaigns: TrackCampaigns<'_>,
+        user_id: &str,
+        goal_identifier: &str,
+        options: &CallOptions,
+        revenue: Option<&Value>,
+    ) -> Option<TrackResult> {
+        let inner = &*self.inner;
         if inner.opted_out() {
             return None;
         }
@@ -416,7 +435,7 @@ impl Client {
             );
             return None;
         }
-        if let Some(r) = &options.revenue_value {
+        if let Some(r) = revenue {
             if !(r.is_number() || r.is_string() || r.is_boolean()) {
                 log_at!(
                     inner,
@@ -487,6 +506,7 @@ impl Client {
                 goal_identifier,
                 goal_type,
                 options,
+                revenue,
                 arch,
                 &mut uuid,
                 &mut metrics,
@@ -1046,6 +1066,7 @@ impl Inner {
         goal_identifier: &str,
         goal_type: GoalTypeToTrack,
         options: &CallOptions,
+        revenue: Option<&Value>,
         arch: bool,
         uuid: &mut Option<String>,
         metrics: &mut Vec<(Id, Id)>,
@@ -1092,7 +1113,7 @@ impl Inner {
             .and_then(|p| options.event_properties.as_ref()?.get(p));
         // Python accepts a revenue only when it is truthy (`val is not None and bool(val)`): 0 and ""
         // are no revenue.
-        let has_revenue = options.revenue_value.as_ref().is_some_and(is_truthy);
+        let has_revenue = revenue.is_some_and(is_truthy);
         if goal.kind == GoalType::Revenue && !has_revenue {
             let ok = if settings.is_event_arch_enabled {
                 if goal.mca == Some(-1.0) {
@@ -1166,7 +1187,6 @@ impl Inner {
         if !self.sends_events() {
             return true;
         }
-        let revenue = options.revenue_value.as_ref();
         if arch {
             metrics.push((campaign.id.clone(), goal.id.clone()));
             if let (Some(prop), Some(r)) = (&goal.revenue_prop, revenue) {

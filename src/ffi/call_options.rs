@@ -11,6 +11,7 @@
 use super::boundary::Failure;
 use super::convert::parse_json;
 use crate::CallOptions;
+use serde_json::Value;
 use std::cell::RefCell;
 use std::hash::Hasher;
 use std::rc::Rc;
@@ -101,6 +102,51 @@ pub(crate) fn call_options(text: &str) -> Result<Rc<CallOptions>, Failure> {
     Ok(options)
 }
 
+/// The options of a `track` call's `text` as the other options and the revenue apart, which is what
+/// [`call_options`] would answer for the whole text.
+///
+/// A binding tracking a revenue goal sends `{"revenue_value":<number>,<rest>` where `{<rest>` is the
+/// options it sends with every call (the user's profile): the revenue changes every call, the rest does
+/// not. Such a text is read as the number and the options of `{<rest>` (found in the cache like any
+/// other text), so the profile is not parsed again for each revenue. Any other shape is parsed whole, and
+/// so is a `<rest>` that could name a revenue key itself (one that holds `revenue` or an escape: a later
+/// `"revenue_value"`, even `null`, or a `"revenueValue"` would change what a whole parse answers), or
+/// one that fails to parse: answers and errors are always those of [`call_options`].
+pub(crate) fn track_options(text: &str) -> Result<(Rc<CallOptions>, Option<Value>), Failure> {
+    if let Some((revenue, rest)) = revenue_prefix(text) {
+        if !rest.contains("revenue") && !rest.contains('\\') {
+            if let Ok(options) = call_options(&rest) {
+                return Ok((options, Some(revenue)));
+            }
+        }
+    }
+    let options = call_options(text)?;
+    let revenue = options.revenue_value.clone();
+    Ok((options, revenue))
+}
+
+const REVENUE_PREFIX: &str = "{\"revenue_value\":";
+
+/// `{"revenue_value":<JSON number>,"<rest>` as the number and `{"<rest>`.
+fn revenue_prefix(text: &str) -> Option<(Value, String)> {
+    let after = text.strip_prefix(REVENUE_PREFIX)?;
+    let end = after
+        .bytes()
+        .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))?;
+    // The comma must be followed by a member (`{"revenue_value":1,}` is not JSON, though `{}` is).
+    if after.as_bytes()[end] != b',' || after.as_bytes().get(end + 1) != Some(&b'"') {
+        return None;
+    }
+    let number: Value = serde_json::from_str(&after[..end]).ok()?;
+    if !number.is_number() {
+        return None;
+    }
+    let mut rest = String::with_capacity(after.len() - end);
+    rest.push('{');
+    rest.push_str(&after[end + 1..]);
+    Some((number, rest))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +208,59 @@ mod tests {
                 .map(str::len),
             Some(MAX_CACHED_LEN)
         );
+    }
+
+    #[test]
+    fn a_track_text_is_answered_as_its_whole_parse() {
+        let profile = r#""custom_variables":{"plan":"premium","age":34}"#;
+        let texts = [
+            format!(r#"{{"revenue_value":12.5,{profile}}}"#),
+            format!(r#"{{"revenue_value":-0.0,{profile}}}"#),
+            format!(r#"{{"revenue_value":1E3,{profile},"user_agent":"UA"}}"#),
+            format!(r#"{{"revenue_value":12,{profile},"revenue_value":null}}"#),
+            format!(r#"{{"revenue_value":12,{profile},"revenueValue":"7"}}"#),
+            format!(r#"{{"revenue_value":12,"revenue\u005fvalue":null,{profile}}}"#),
+            format!(r#"{{"revenue_value":12,{profile},}}"#),
+            format!(r#"{{"revenue_value":1e400,{profile}}}"#),
+            format!(r#"{{"revenue_value":-,{profile}}}"#),
+            format!(r#"{{"revenue_value":01,{profile}}}"#),
+            format!(r#"{{"revenue_value":"12",{profile}}}"#),
+            format!(r#"{{"revenue_value": 12,{profile}}}"#),
+            r#"{"revenue_value":12,"custom_variables":[1]}"#.to_string(),
+            r#"{"revenue_value":12}"#.to_string(),
+            r#"{"revenue_value":12,}"#.to_string(),
+            format!(r#"{{{profile}}}"#),
+            "{}".to_string(),
+        ];
+        for text in &texts {
+            for _ in 0..2 {
+                let whole = call_options(text);
+                match (track_options(text), whole) {
+                    (Ok((options, revenue)), Ok(whole)) => {
+                        let joined = CallOptions {
+                            revenue_value: revenue,
+                            ..(*options).clone()
+                        };
+                        assert_eq!(joined, *whole, "{text}");
+                    }
+                    (Err(split), Err(whole)) => {
+                        assert_eq!(
+                            (split.status, split.message),
+                            (whole.status, whole.message),
+                            "{text}"
+                        );
+                    }
+                    (split, whole) => {
+                        panic!("{text}: {:?} against {:?}", split.is_ok(), whole.is_ok())
+                    }
+                }
+            }
+        }
+        // The profile part is found in the cache: one parse for every revenue.
+        let (first, _) = track_options(&texts[0]).unwrap();
+        let (again, revenue) =
+            track_options(&format!(r#"{{"revenue_value":99.99,{profile}}}"#)).unwrap();
+        assert!(Rc::ptr_eq(&first, &again));
+        assert_eq!(revenue, Some(json!(99.99)));
     }
 }

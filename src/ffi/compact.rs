@@ -276,16 +276,67 @@ pub unsafe extern "C" fn vwo_client_track_one(
             let outcome = unsafe {
                 super::track_outcome(client, which, user_id, goal_identifier, options_json)
             }?;
-            Ok(match outcome.as_deref() {
-                None => 0,
-                Some([(_, converted)]) => 1 + i64::from(*converted),
-                Some(other) => {
-                    return Err(Failure::new(
-                        vwo_status::VWO_INTERNAL,
-                        format!("track of one campaign gave {} results", other.len()),
-                    ))
-                }
-            })
+            one_campaign_code(outcome)
+        })())
+    })
+}
+
+/// The number `vwo_client_track_one` answers for the outcome of a one-campaign track.
+fn one_campaign_code(outcome: Option<crate::TrackResult>) -> Result<i64, Failure> {
+    Ok(match outcome.as_deref() {
+        None => 0,
+        Some([(_, converted)]) => 1 + i64::from(*converted),
+        Some(other) => {
+            return Err(Failure::new(
+                vwo_status::VWO_INTERNAL,
+                format!("track of one campaign gave {} results", other.len()),
+            ))
+        }
+    })
+}
+
+/// `vwo_client_track_one` with the revenue as a number: `revenue` is the call's `revenue_value` (any
+/// `revenue_value` in `options_json` is not used), read as the JSON number of the same double would be
+/// (`12.5`, `-0.0`; `0.0` is no revenue, as in vwo-python-sdk). For a service that sends the same
+/// options (the user's profile) with every call and a new revenue each time: the options text stays the
+/// same, so it is not parsed again. A NaN or infinite `revenue` is `VWO_INVALID_ARGUMENT` (no JSON
+/// number is). Answers as `vwo_client_track_one`.
+///
+/// Thread-safe. Callbacks run on this thread.
+///
+/// # Safety
+/// `client` is NULL or a live handle; strings are NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn vwo_client_track_one_revenue(
+    client: *const vwo_client,
+    campaign_key: *const c_char,
+    user_id: *const c_char,
+    goal_identifier: *const c_char,
+    options_json: *const c_char,
+    revenue: f64,
+) -> i64 {
+    guard("vwo_client_track_one_revenue", PANICKED, || {
+        code((|| {
+            let revenue = serde_json::Number::from_f64(revenue).ok_or_else(|| {
+                Failure::new(
+                    vwo_status::VWO_INVALID_ARGUMENT,
+                    format!("revenue: {revenue} is not a finite number"),
+                )
+            })?;
+            // SAFETY: the caller's contract.
+            let key = unsafe { arg_str(campaign_key, "campaign_key") }?;
+            // SAFETY: forwarded contract.
+            let outcome = unsafe {
+                super::track_outcome_with(
+                    client,
+                    TrackCampaigns::One(key),
+                    user_id,
+                    goal_identifier,
+                    options_json,
+                    Some(serde_json::Value::Number(revenue)),
+                )
+            }?;
+            one_campaign_code(outcome)
         })())
     })
 }

@@ -787,6 +787,32 @@ unsafe fn track_outcome(
     goal_identifier: *const c_char,
     options_json: *const c_char,
 ) -> Result<Option<TrackResult>, Failure> {
+    // SAFETY: forwarded contract.
+    unsafe {
+        track_outcome_with(
+            client,
+            campaigns,
+            user_id,
+            goal_identifier,
+            options_json,
+            None,
+        )
+    }
+}
+
+/// [`track_outcome`] with `revenue`, when given, as the call's revenue (any `revenue_value` of the
+/// options text is then not used).
+///
+/// # Safety
+/// As the track exports.
+pub(crate) unsafe fn track_outcome_with(
+    client: *const vwo_client,
+    campaigns: TrackCampaigns<'_>,
+    user_id: *const c_char,
+    goal_identifier: *const c_char,
+    options_json: *const c_char,
+    revenue: Option<Value>,
+) -> Result<Option<TrackResult>, Failure> {
     // SAFETY: the caller's contract, for each argument.
     let h = unsafe { client_ref(client) }?;
     // SAFETY: as above.
@@ -794,8 +820,19 @@ unsafe fn track_outcome(
     // SAFETY: as above.
     let goal = unsafe { arg_str(goal_identifier, "goal_identifier") }?;
     // SAFETY: as above.
-    let options = unsafe { call_options(options_json) }?;
-    Ok(h.client.track(campaigns, user, goal, options.as_deref()))
+    let text = unsafe { arg_opt_str(options_json, "options_json") }?;
+    let (options, text_revenue) = match text {
+        None => (None, None),
+        Some(text) => {
+            let (options, revenue) = call_options::track_options(text)?;
+            (Some(options), revenue)
+        }
+    };
+    let revenue = revenue.or(text_revenue);
+    let none = CallOptions::default();
+    let options = options.as_deref().unwrap_or(&none);
+    Ok(h.client
+        .track_with_revenue(campaigns, user, goal, options, revenue.as_ref()))
 }
 
 /// [`track_outcome`] as a JSON object text `{"<campaign key>": true|false, …}`.

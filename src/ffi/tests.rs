@@ -148,6 +148,16 @@ fn call_with_nulls(name: &str) -> Option<Option<vwo_status>> {
                     null(),
                 ))))
             }
+            "vwo_client_track_one_revenue" => {
+                return Some(Some(status_of(vwo_client_track_one_revenue(
+                    null(),
+                    null(),
+                    null(),
+                    null(),
+                    null(),
+                    1.0,
+                ))))
+            }
             // The `_text` calls return NULL both for NULL arguments and for a panic; the last error
             // (checked by the caller) tells them apart.
             "vwo_client_track_text" => {
@@ -494,6 +504,8 @@ fn compact_calls_answer_what_the_out_parameter_calls_answer() {
             has.then(|| text_of(buf.as_ptr()).unwrap())
         };
         let mut checked = 0;
+        let mut revenue_goals = 0;
+        const REVENUES: [f64; 6] = [12.5, 0.0, -0.0, 1e300, 3.0, 123456789.125];
         let mut ids = std::collections::BTreeMap::new();
         for campaign in settings_value["campaigns"].as_array().unwrap() {
             let key = CString::new(campaign["key"].as_str().unwrap()).unwrap();
@@ -501,6 +513,12 @@ fn compact_calls_answer_what_the_out_parameter_calls_answer() {
                 .as_str()
                 .unwrap_or("no_such_goal");
             let goal = CString::new(goal).unwrap();
+            let goals: Vec<CString> = campaign["goals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| CString::new(g["identifier"].as_str().unwrap()).unwrap())
+                .collect();
             for i in 0..300 {
                 let user = CString::new(format!("user_{i}")).unwrap();
                 let opts = if i % 2 == 0 { profile.as_ptr() } else { null() };
@@ -582,6 +600,44 @@ fn compact_calls_answer_what_the_out_parameter_calls_answer() {
                 let lent =
                     vwo_client_track_text(client, key.as_ptr(), user.as_ptr(), goal.as_ptr(), opts);
                 assert_eq!(text_of(lent), Some(full.unwrap_or_else(|| "null".into())));
+                // A revenue as a number: as the same revenue in the options text, on every goal.
+                for (g, revenue) in goals.iter().zip(REVENUES.iter().cycle().skip(i)) {
+                    let text = match text_of(opts) {
+                        None => format!("{{\"revenue_value\":{}}}", serde_json::json!(revenue)),
+                        Some(o) => format!(
+                            "{{\"revenue_value\":{},{}",
+                            serde_json::json!(revenue),
+                            &o[1..]
+                        ),
+                    };
+                    let text = CString::new(text).unwrap();
+                    let mut out: *mut c_char = null_mut();
+                    let st = vwo_client_track(
+                        client,
+                        key.as_ptr(),
+                        user.as_ptr(),
+                        g.as_ptr(),
+                        text.as_ptr(),
+                        &mut out,
+                    );
+                    assert_eq!(st, vwo_status::VWO_OK);
+                    let with_text = owned(out);
+                    let one = vwo_client_track_one_revenue(
+                        client,
+                        key.as_ptr(),
+                        user.as_ptr(),
+                        g.as_ptr(),
+                        opts,
+                        *revenue,
+                    );
+                    let expected = match with_text.as_deref() {
+                        None => 0,
+                        Some(t) if t.ends_with(":true}") => 2,
+                        Some(_) => 1,
+                    };
+                    assert_eq!(one, expected, "{key:?} {user:?} {g:?} {revenue}");
+                    revenue_goals += usize::from(with_text.is_some());
+                }
                 let all = vwo_client_track_text(client, null(), user.as_ptr(), goal.as_ptr(), opts);
                 let mut out: *mut c_char = null_mut();
                 let st =
@@ -593,6 +649,7 @@ fn compact_calls_answer_what_the_out_parameter_calls_answer() {
             }
         }
         assert!(checked >= 16 * 300);
+        assert!(revenue_goals >= 300, "{revenue_goals}");
         assert!(ids.len() >= 4, "{ids:?}");
 
         // Ids survive a settings update that keeps the names.
@@ -625,6 +682,11 @@ fn compact_calls_answer_what_the_out_parameter_calls_answer() {
             vwo_client_track_one(client, key, user, null(), null()),
             -(vwo_status::VWO_NULL_ARGUMENT as i64)
         );
+        assert_eq!(
+            vwo_client_track_one_revenue(client, key, user, c"g".as_ptr(), null(), f64::NAN),
+            -(vwo_status::VWO_INVALID_ARGUMENT as i64)
+        );
+        assert!(last_error().contains("revenue"), "{}", last_error());
         assert!(vwo_client_track_text(client, key, user, c"g".as_ptr(), c"[".as_ptr()).is_null());
         assert!(last_error().contains("options_json"), "{}", last_error());
         // Unknown ids and short buffers.

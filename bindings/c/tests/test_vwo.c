@@ -11,6 +11,7 @@
 #include "json.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -997,6 +998,22 @@ static void suite_compact(const char *settings_path) {
             const char *lent = vwo_client_track_text(c, key, user, goal, opts);
             CHECK(lent && strcmp(lent, owned ? owned : "null") == 0, "%s %s: track text", key, user);
             vwo_string_free(owned);
+            /* a revenue as a number answers as the same revenue in the options text, on every goal */
+            static const double revenues[] = {12.5, 0.0, 0.25, 1e300};
+            for (size_t g = 0; goals && g < goals->len; g++) {
+                const char *gid = jstr(&goals->items[g], "identifier");
+                double rev = revenues[(u + g) % 4];
+                char text[512];
+                if (opts) snprintf(text, sizeof text, "{\"revenue_value\":%.17g,%s", rev, opts + 1);
+                else snprintf(text, sizeof text, "{\"revenue_value\":%.17g}", rev);
+                char *with_text = NULL;
+                CHECK(vwo_client_track(c, key, user, gid, text, &with_text) == VWO_OK, "track %s", text);
+                int64_t want_rev = !with_text ? 0 : strstr(with_text, ":true}") ? 2 : 1;
+                int64_t got = vwo_client_track_one_revenue(c, key, user, gid, opts, rev);
+                CHECK(got == want_rev, "%s %s %s %g: track_one_revenue %lld, track %s", key, user, gid, rev,
+                      (long long)got, with_text ? with_text : "NULL");
+                vwo_string_free(with_text);
+            }
             compared++;
         }
     }
@@ -1007,6 +1024,9 @@ static void suite_compact(const char *settings_path) {
     CHECK(strstr(last_error(), "options_json") != NULL, "error names options_json: %s", last_error());
     CHECK(vwo_client_is_feature_enabled_flag(c, "k", "\xff", NULL) == -(int64_t)VWO_INVALID_UTF8, "bad UTF-8");
     CHECK(vwo_client_track_one(c, NULL, "u", "g", NULL) == -(int64_t)VWO_NULL_ARGUMENT, "track_one without a key");
+    CHECK(vwo_client_track_one_revenue(c, "k", "u", "g", NULL, NAN) == -(int64_t)VWO_INVALID_ARGUMENT &&
+              strstr(last_error(), "revenue"),
+          "track_one_revenue of NaN: %s", last_error());
     CHECK(vwo_client_track_text(c, "k", NULL, "g", NULL) == NULL && strstr(last_error(), "user_id"), "track_text NULL user");
     CHECK(vwo_client_get_feature_variable_text(c, "k", "v", "u", "{") == NULL, "variable text, bad options");
     size_t nlen = 0;

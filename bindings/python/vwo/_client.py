@@ -107,6 +107,7 @@ _GET_VARIATION_NAME_ID = lib.vwo_client_get_variation_name_id
 _IS_FEATURE_ENABLED_FLAG = lib.vwo_client_is_feature_enabled_flag
 _FEATURE_VARIABLE_TEXT = lib.vwo_client_get_feature_variable_text
 _TRACK_ONE = lib.vwo_client_track_one
+_TRACK_ONE_REVENUE = lib.vwo_client_track_one_revenue
 _TRACK_TEXT = lib.vwo_client_track_text
 
 # One encoder for every call (json.dumps with arguments builds a new encoder each time).
@@ -640,16 +641,27 @@ class VWO:
             if u is None or g is None:
                 _log(self._hooks.logger, logging.ERROR, "track: user_id and goal_identifier must be strings")
                 return None
+        cv = custom_variables
+        rev = None  # a float revenue of one campaign, sent apart from the options
         if kwargs:
-            if custom_variables is not None:
-                kwargs["custom_variables"] = custom_variables
+            if cv is not None:
+                kwargs["custom_variables"] = cv
             if revenue_value is not None:
                 kwargs["revenue_value"] = revenue_value
             opts = _options(kwargs, _TRACK_OPTS)
         else:
-            opts = None if custom_variables is None else _custom_variables_option(custom_variables)
+            if cv is None:
+                opts = None
+            else:  # _custom_variables' identity check, inline, as in activate
+                e = _CV_BY_ID.get(id(cv))
+                opts = e[1][2] if e is not None and type(cv) is dict and e[0](cv) else _custom_variables_option(cv)
             if revenue_value is not None:
-                opts = _with_revenue(opts, revenue_value)
+                # A float goes to libvwo as a number (no float repr), and the options text stays that of
+                # the profile, which libvwo has parsed before.
+                if k is not None and type(revenue_value) is float and -_INF < revenue_value < _INF:
+                    rev = revenue_value
+                else:
+                    opts = _with_revenue(opts, revenue_value)
         if opts is _BAD:
             return None
         key = campaign_specifier
@@ -659,7 +671,10 @@ class VWO:
                 return None
             key = k.decode("utf-8")  # a str subclass: the result's key is a plain str
         if k is not None:
-            r = _TRACK_ONE(self._h, k, u, g, opts)
+            if rev is None:
+                r = _TRACK_ONE(self._h, k, u, g, opts)
+            else:
+                r = _TRACK_ONE_REVENUE(self._h, k, u, g, opts, rev)
             if r > 0:
                 return {key: r == 2}  # type: ignore[dict-item]
             if r < 0:

@@ -17,6 +17,7 @@ from ctypes import (
     Structure,
     c_bool,
     c_char_p,
+    c_double,
     c_int,
     c_int64,
     c_size_t,
@@ -180,6 +181,7 @@ _declare("vwo_client_get_variation_name_id", c_int64, _COMPACT)
 _declare("vwo_client_variation_name_of_id", c_int, [Client, c_int64, c_char_p, c_size_t, POINTER(c_size_t)])
 _declare("vwo_client_is_feature_enabled_flag", c_int64, _COMPACT)
 _declare("vwo_client_track_one", c_int64, [Client, c_char_p, c_char_p, c_char_p, c_char_p])
+_declare("vwo_client_track_one_revenue", c_int64, [Client, c_char_p, c_char_p, c_char_p, c_char_p, c_double])
 # c_char_p results: ctypes copies the borrowed text into bytes at once (None for NULL).
 _declare("vwo_client_track_text", c_char_p, [Client, c_char_p, c_char_p, c_char_p, c_char_p])
 _declare("vwo_client_get_feature_variable_text", c_char_p, [Client, c_char_p, c_char_p, c_char_p, c_char_p])
