@@ -492,9 +492,7 @@ pub fn json_list(events: &[RenderedEvent]) -> String {
 
 fn write_id(out: &mut String, id: &Id) {
     match id {
-        Id::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Id::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
         Id::Str(s) => write_json_string(out, s),
     }
 }
@@ -504,7 +502,9 @@ fn batch_common(v: &Visitor, s: Stamp) -> String {
     let mut out = String::with_capacity(192);
     out.push_str("{\"u\": ");
     write_json_string(&mut out, v.uuid);
-    let _ = write!(out, ", \"sId\": {}, \"visitor_ua\": ", s.secs());
+    out.push_str(", \"sId\": ");
+    out.push_str(itoa::Buffer::new().format(s.secs()));
+    out.push_str(", \"visitor_ua\": ");
     write_json_string(&mut out, v.user_agent.unwrap_or(""));
     out.push_str(", \"visitor_ip\": ");
     write_json_string(&mut out, v.user_ip.unwrap_or(""));
@@ -606,8 +606,18 @@ pub fn account_namespace(account_id: &str) -> uuid::Uuid {
 }
 
 /// The visitor UUID of `user_id` in an account namespace from [`account_namespace`].
+///
+/// This is `Uuid::new_v5(account_namespace, user_id)` with the SHA-1 of the `sha1` crate, which uses the
+/// CPU's SHA instructions when it has them (every event computes one).
 pub fn visitor_uuid_in(account_namespace: &uuid::Uuid, user_id: &str) -> String {
-    let id = uuid::Uuid::new_v5(account_namespace, user_id.as_bytes());
+    use sha1::Digest as _;
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(account_namespace.as_bytes());
+    hasher.update(user_id.as_bytes());
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    let id = uuid::Builder::from_sha1_bytes(bytes).into_uuid();
     let mut buf = [0u8; uuid::fmt::Simple::LENGTH];
     id.simple().encode_upper(&mut buf).to_owned()
 }
@@ -627,6 +637,27 @@ mod tests {
             sdk_name: "vwo-python-sdk".into(),
             sdk_version: "1.68.2".into(),
             usage_stats: vec![],
+        }
+    }
+
+    #[test]
+    fn visitor_uuids_are_the_v5_uuids_of_the_user_ids() {
+        let ns = account_namespace("123456");
+        for name in [
+            "",
+            "a",
+            "user_1",
+            "Ashley",
+            "é🙂",
+            &"x".repeat(55),
+            &"y".repeat(64),
+            &"z".repeat(1000),
+        ] {
+            let want = uuid::Uuid::new_v5(&ns, name.as_bytes())
+                .simple()
+                .to_string()
+                .to_uppercase();
+            assert_eq!(visitor_uuid_in(&ns, name), want, "{name}");
         }
     }
 
