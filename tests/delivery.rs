@@ -69,6 +69,17 @@ fn req(c: &EventContext, i: usize) -> EventRequest {
     track_user(c, &v, &Id::Int(10), &Id::Int(2), STAMP)
 }
 
+/// Submits the queued impressions carrying the markers `EVT<i>`, `i` in `markers`.
+fn submit_events(d: &Dispatcher, c: &Arc<EventContext>, markers: std::ops::Range<usize>) {
+    for i in markers {
+        d.submit(Outgoing::BatchEvent {
+            ctx: Arc::clone(c),
+            event: bev(i),
+        })
+        .unwrap();
+    }
+}
+
 /// A queued impression carrying the marker `EVT<i>`.
 fn bev(i: usize) -> RenderedEvent {
     let u = uuid(i);
@@ -337,13 +348,7 @@ fn payload_too_large_splits_the_batch() {
     let c = ctx(&server.base_url());
     // The whole batch and then its first half are too large; quarters pass.
     server.script([Reply::Status(413), Reply::Status(413)]);
-    for i in 0..8 {
-        d.submit(Outgoing::BatchEvent {
-            ctx: Arc::clone(&c),
-            event: bev(i),
-        })
-        .unwrap();
-    }
+    submit_events(&d, &c, 0..8);
     assert!(d.flush(Duration::from_secs(10)).completed);
     let sizes: Vec<usize> = server.requests().iter().map(|r| markers(r).len()).collect();
     assert_eq!(sizes, [8, 4, 2, 2, 4]);
@@ -370,13 +375,7 @@ fn client_errors_fail_at_once_and_are_reported() {
     let d = Dispatcher::new(cfg).unwrap();
     let c = ctx(&server.base_url());
     server.script([Reply::Status(400)]);
-    for i in 0..4 {
-        d.submit(Outgoing::BatchEvent {
-            ctx: Arc::clone(&c),
-            event: bev(i),
-        })
-        .unwrap();
-    }
+    submit_events(&d, &c, 0..4);
     assert!(d.flush(Duration::from_secs(5)).completed);
     assert_eq!(server.requests().len(), 2, "no retry of a 400");
     let calls = calls.lock().unwrap();
@@ -495,13 +494,7 @@ fn exhausted_retries_fail_and_are_counted() {
     });
     let d = Dispatcher::new(cfg).unwrap();
     let c = ctx(&format!("http://127.0.0.1:{}", TestServer::dead_port()));
-    for i in 0..5 {
-        d.submit(Outgoing::BatchEvent {
-            ctx: Arc::clone(&c),
-            event: bev(i),
-        })
-        .unwrap();
-    }
+    submit_events(&d, &c, 0..5);
     assert!(d.flush(Duration::from_secs(5)).completed);
     let n = d.counters();
     assert_eq!(
@@ -617,13 +610,7 @@ fn drop_flushes_within_close_timeout() {
     cfg.batch = Some(batch(100, Duration::from_secs(600)));
     let d = Dispatcher::new(cfg).unwrap();
     let c = ctx(&server.base_url());
-    for i in 0..7 {
-        d.submit(Outgoing::BatchEvent {
-            ctx: Arc::clone(&c),
-            event: bev(i),
-        })
-        .unwrap();
-    }
+    submit_events(&d, &c, 0..7);
     assert!(server.requests().is_empty(), "a partial batch waits");
     drop(d);
     assert_eq!(arrivals(&server).len(), 7);
@@ -638,13 +625,7 @@ fn a_batch_is_sent_when_full_or_when_its_timer_fires() {
     let d = Dispatcher::new(cfg).unwrap();
     let c = ctx(&server.base_url());
     let t = Instant::now();
-    for i in 0..6 {
-        d.submit(Outgoing::BatchEvent {
-            ctx: Arc::clone(&c),
-            event: bev(i),
-        })
-        .unwrap();
-    }
+    submit_events(&d, &c, 0..6);
     assert!(server.wait_for(1, Duration::from_secs(2)));
     assert_eq!(markers(&server.requests()[0]), [0, 1, 2, 3]);
     assert!(server.wait_for(2, Duration::from_secs(2)));
@@ -688,13 +669,7 @@ fn a_queue_smaller_than_a_batch_drains_and_requests_do_not_wait_for_the_batch() 
     cfg.when_full = FullPolicy::Block(Duration::from_secs(5));
     let d = Dispatcher::new(cfg).unwrap();
     let c = ctx(&server.base_url());
-    for i in 0..40 {
-        d.submit(Outgoing::BatchEvent {
-            ctx: Arc::clone(&c),
-            event: bev(i),
-        })
-        .unwrap();
-    }
+    submit_events(&d, &c, 0..40);
     assert_eq!(d.counters().dropped, 0);
     d.submit(Outgoing::Request(req(&c, 77))).unwrap();
     // The request goes out though the batch (40 of 100, timer at 60 s) is not due.

@@ -95,7 +95,8 @@ pub struct Client {
 }
 
 static EMPTY_MAP: once_cell::sync::Lazy<Map<String, Value>> = once_cell::sync::Lazy::new(Map::new);
-static NO_OPTIONS: once_cell::sync::Lazy<CallOptions> =
+/// The options of a call given none.
+pub(crate) static NO_OPTIONS: once_cell::sync::Lazy<CallOptions> =
     once_cell::sync::Lazy::new(CallOptions::default);
 
 impl Client {

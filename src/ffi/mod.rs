@@ -28,7 +28,7 @@ pub use callbacks::{
     vwo_storage_set_fn,
 };
 
-use crate::client::DEFAULT_BASE_URL;
+use crate::client::{DEFAULT_BASE_URL, NO_OPTIONS};
 use crate::{
     CallOptions, Client, DeliveryCounters, DeliveryOptions, FlushReport, TrackCampaigns,
     TrackResult,
@@ -829,8 +829,7 @@ pub(crate) unsafe fn track_outcome_with(
         }
     };
     let revenue = revenue.or(text_revenue);
-    let none = CallOptions::default();
-    let options = options.as_deref().unwrap_or(&none);
+    let options = options.as_deref().unwrap_or(&NO_OPTIONS);
     Ok(h.client
         .track_with_revenue(campaigns, user, goal, options, revenue.as_ref()))
 }
