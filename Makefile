@@ -1,8 +1,8 @@
 # libvwo — the two commands of the README are `make demo` and `make test`.
 CARGO ?= cargo
 
-.PHONY: all build demo test test-rust lint conformance bench clean test-c install bench-c c-quickstart \
-	test-python bench-python python-install go-lib test-go bench-go
+.PHONY: all build demo test deps test-rust lint conformance bench clean test-c install bench-c c-quickstart \
+	test-python bench-python python-install go-lib test-go bench-go dist dist-lib test-dist
 
 all: build
 
@@ -14,8 +14,13 @@ demo:
 	$(MAKE) --no-print-directory c-quickstart
 	./target/c/quickstart src/bin/vwo-demo/settings.json
 
-# Every test of every layer.
-test: lint test-rust conformance test-c test-python test-go
+# Every test of every layer, and the release (make dist) installed as its users install it.
+test: deps lint test-rust conformance test-c test-python test-go test-dist
+
+# Installs what the tests need when it is missing (apt-get, rustup, pip, cargo install), or stops at once
+# with the list of what is missing and how to install it (see tools/deps.sh).
+deps:
+	tools/deps.sh test
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -78,6 +83,13 @@ install: build
 	install -m 644 include/vwo.h $(DESTDIR)$(PREFIX)/include/vwo.h
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' bindings/c/vwo.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/vwo.pc
+	install -d $(DESTDIR)$(PREFIX)/lib/cmake/vwo
+	for f in vwoConfig vwoConfigVersion; do \
+		sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(word 1,$(subst ., ,$(VERSION)))|g' \
+			-e 's|@VERSION_MINOR@|$(word 2,$(subst ., ,$(VERSION)))|g' \
+			-e 's|@VERSION_PATCH@|$(word 3,$(subst ., ,$(VERSION)))|g' \
+			bindings/c/cmake/$$f.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/vwo/$$f.cmake; \
+	done
 
 # The decision overhead of the C API (see bindings/c/README.md, "Performance").
 bench-c: build
@@ -96,7 +108,7 @@ PY_SITE := $(CURDIR)/target/python/site
 
 python-install: build
 	rm -rf $(PY_SITE)
-	VWO_CARGO_MANIFEST=$(CURDIR)/Cargo.toml $(PYTHON) -m pip install --quiet --disable-pip-version-check \
+	VWO_PREBUILT_LIBRARY=$(CURDIR)/target/release/libvwo.so $(PYTHON) -m pip install --quiet --disable-pip-version-check \
 		--no-warn-script-location --target $(PY_SITE) ./bindings/python
 
 # The package is pure Python over libvwo.so: the same installed files are also tested on the oldest and
@@ -120,12 +132,17 @@ bench-python: python-install
 	$(PYTHON) bindings/python/bench.py $(BENCH_ARGS)
 
 # ---------------------------------------------------------------------------------------- Go
-# The cgo binding (bindings/go, module github.com/libvwo/libvwo/bindings/go) links target/release/libvwo.a
-# statically; see bindings/go/README.md. Tests: vet, everything under -race (the corpus runs a prefix of
-# each file there), then the vectors in full without -race.
+# The cgo binding (bindings/go, module github.com/libvwo/libvwo/bindings/go) links the libvwo.a and
+# vwo.h of its package internal/capi, as a release's module zip carries them; `make go-lib` puts this
+# checkout's build there (git-ignored); see bindings/go/README.md. Tests: vet, everything under -race
+# (the corpus runs a prefix of each file there), then the vectors in full without -race.
 GO ?= go
+GO_CAPI := bindings/go/internal/capi
 
 go-lib: build
+	ln -f target/release/libvwo.a $(GO_CAPI)/libvwo_linux_amd64.a 2>/dev/null \
+		|| cp target/release/libvwo.a $(GO_CAPI)/libvwo_linux_amd64.a
+	cmp -s include/vwo.h $(GO_CAPI)/vwo.h || cp include/vwo.h $(GO_CAPI)/vwo.h
 
 test-go: go-lib
 	cd bindings/go && $(GO) vet ./... && $(GO) test -race -count=1 ./... \
@@ -134,3 +151,30 @@ test-go: go-lib
 # W1, W2, W4 through the Go binding (see docs/PERFORMANCE.md, "Go binding").
 bench-go: go-lib
 	cd bindings/go && $(GO) test -run '^$$' -bench 'W[124]' -benchtime 3x -count 1 ./bench
+
+# ---------------------------------------------------------------------------------------- Release
+# `make dist`: everything a release publishes, into target/dist (see tools/dist/build.py): the Python
+# wheel and sdist, the Go module as a module proxy serves it, the C tarball; the unstripped libraries in
+# target/dist/symbols. The libraries are built once, in the profile `dist` (fat LTO, one codegen unit, no
+# debug info) with only the staticlib and cdylib crate types (so LTO reaches the archive), and linked by
+# zig (cargo-zigbuild) against glibc 2.17.
+DIST_TRIPLE := x86_64-unknown-linux-gnu
+DIST_TOOLS := $(CURDIR)/target/tools
+ZIGCC := $(CURDIR)/tools/dist/zigcc
+
+dist-lib:
+	tools/deps.sh dist
+	ZIG_PYTHON=$(DIST_TOOLS)/bin/python CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER=$(ZIGCC) \
+		CC_x86_64_unknown_linux_gnu=$(ZIGCC) \
+		$(CARGO) rustc --quiet --profile dist --lib --crate-type staticlib,cdylib --target $(DIST_TRIPLE)
+
+dist: dist-lib
+	DIST_PYTHON=$(DIST_TOOLS)/bin/python $(PYTHON) tools/dist/build.py target/$(DIST_TRIPLE)/dist target/dist
+
+# The release installed as its users install it, in a shell whose PATH has no cargo or rustc: the wheel
+# in a fresh venv runs the Python suite; a Go program outside the repository gets the module from the
+# file proxy (plain, vendored, -tags vwo_dynamic against the C tarball); the C quickstart builds from the
+# unpacked tarball with pkg-config and CMake; the sdist builds with cargo in a fresh venv (see
+# tools/dist/test.sh).
+test-dist: dist
+	tools/dist/test.sh

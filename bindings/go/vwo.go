@@ -49,3 +49,9 @@ func GetSettingsFile(accountID, SDKKey string) schema.SettingsFile {
 func SetLogLevel(lvl int) {
 	logger.SetLogLevel(lvl)
 }
+
+// Version is the version of the libvwo library linked into the program (vwo_version() of the C ABI). It
+// is the version of this module too (constants.SDKVersion): both come from libvwo's Cargo.toml.
+func Version() string {
+	return capi.Version()
+}

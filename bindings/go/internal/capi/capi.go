@@ -2,13 +2,15 @@
 // (include/vwo.h) in Go functions and reaches the binding's Go callbacks through cgo.Handle. It converts
 // types and lifetimes only; every decision is libvwo's.
 //
-// All #cgo lines of the module are in this file. libvwo.a is linked statically: build it first with
-// `make go-lib` (or `cargo build --release`) at the repository root.
+// The header vwo.h and the prebuilt archive libvwo_linux_amd64.a sit in this directory: a release's
+// module zip carries them (make dist), and `make go-lib` puts a fresh build there in a checkout (both are
+// git-ignored). Which library is linked is chosen by build tags, in link_static.go (the bundled archive,
+// linux/amd64 with glibc), link_dynamic.go (-tags vwo_dynamic: a system libvwo through pkg-config) and
+// unsupported.go (any other platform: a compile-time error naming both options).
 package capi
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../../../include
-#cgo LDFLAGS: ${SRCDIR}/../../../../target/release/libvwo.a -lm -ldl -lpthread -lrt
+#cgo CFLAGS: -I${SRCDIR}
 #include <stdlib.h>
 #include <string.h>
 #include "vwo.h"
