@@ -1,7 +1,7 @@
 //! The built-in Redis user storage against a real `redis-server` the tests start on 127.0.0.1: sticky
 //! assignments across a client restart and across processes, goal de-duplication across processes,
 //! Redis killed and restarted mid-run, records written by vwo-python-sdk's own Redis storage.
-//! `.ci/run` installs redis-server; without it these tests fail unless `VWO_SKIP_REDIS=1`.
+//! `make test` installs redis-server (tools/deps.sh); without it these tests fail unless `VWO_SKIP_REDIS=1`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -122,7 +122,7 @@ fn redis_server_binary() -> Option<PathBuf> {
 
 impl RedisServer {
     /// Starts a server on a free port. `None` only when `VWO_SKIP_REDIS=1` and redis-server is missing;
-    /// otherwise a missing redis-server fails the test (`.ci/run` installs it).
+    /// otherwise a missing redis-server fails the test (`make test` installs it: tools/deps.sh).
     pub fn start() -> Option<RedisServer> {
         if redis_server_binary().is_none() {
             if std::env::var("VWO_SKIP_REDIS").as_deref() == Ok("1") {
@@ -131,7 +131,7 @@ impl RedisServer {
             }
             panic!(
                 "redis-server not found on PATH: install it (`apt-get install -y redis-server`, which \
-                 .ci/run does), or set VWO_SKIP_REDIS=1 to skip the Redis tests explicitly"
+                 make test does through tools/deps.sh), or set VWO_SKIP_REDIS=1 to skip the Redis tests explicitly"
             );
         }
         let port = TcpListener::bind("127.0.0.1:0")

@@ -220,7 +220,10 @@ def python_dists(stage, out, ver):
     py = os.environ.get("DIST_PYTHON", sys.executable)
     env = dict(os.environ, VWO_PREBUILT_LIBRARY=os.path.join(stage, "libvwo.so"), VWO_WHEEL_PLATFORM=WHEEL_PLATFORM)
     env.pop("VWO_CARGO_MANIFEST", None)
-    run(py, "-m", "build", "--sdist", "--wheel", "--outdir", pyout, staging, env=env, stdout=subprocess.DEVNULL)
+    built = subprocess.run([py, "-m", "build", "--sdist", "--wheel", "--outdir", pyout, staging], env=env,
+                           capture_output=True, text=True)
+    if built.returncode != 0:
+        fail("python -m build failed:\n%s%s" % (built.stdout, built.stderr))
     wheel = os.path.join(pyout, "libvwo-%s-py3-none-%s.whl" % (ver, WHEEL_PLATFORM))
     sdist = os.path.join(pyout, "libvwo-%s.tar.gz" % ver)
     for p in (wheel, sdist):

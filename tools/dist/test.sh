@@ -31,6 +31,9 @@ done
 no_rust() { env PATH="$NO_RUST_PATH" CARGO=/nonexistent/cargo "$@"; }
 no_rust sh -c '! command -v cargo && ! command -v rustc' >/dev/null || { echo "test-dist: cargo is still on PATH" >&2; exit 1; }
 step() { printf '\ntest-dist: %s\n' "$*"; }
+# Runs the Go program on the corpus; libvwo's ERROR lines for the corpus's bad inputs go to a file,
+# shown only when the run fails.
+goapp() { "$@" "${CORPUS[@]}" 2>"$WORK/goapp.stderr" || { cat "$WORK/goapp.stderr" >&2; return 1; }; }
 t0=$SECONDS
 chmod -R u+w "$WORK" 2>/dev/null || true
 rm -rf "$WORK"
@@ -93,18 +96,18 @@ step "Go: go get github.com/libvwo/libvwo/bindings/go@v$VERSION from the file pr
     no_rust go get "github.com/libvwo/libvwo/bindings/go@v$VERSION"
     no_rust go vet ./...
     no_rust go build -o app .
-    no_rust ./app "${CORPUS[@]}"
+    goapp no_rust ./app
     step "Go: the same program vendored (go mod vendor, -mod=vendor)"
     no_rust go mod vendor
     [ -f vendor/github.com/libvwo/libvwo/bindings/go/internal/capi/libvwo_linux_amd64.a ]
     no_rust go build -mod=vendor -o app-vendored .
-    no_rust ./app-vendored "${CORPUS[@]}"
+    goapp no_rust ./app-vendored
     rm -rf vendor
     step "Go: the same program with -tags vwo_dynamic, against the C tarball's libvwo.so"
     no_rust go build -tags vwo_dynamic -o app-dynamic .
     ldd app-dynamic | grep -q "libvwo.so => $PREFIX/lib/libvwo.so" \
         || { LD_LIBRARY_PATH=$PREFIX/lib ldd app-dynamic | grep -q "libvwo.so => $PREFIX/lib/libvwo.so"; }
-    LD_LIBRARY_PATH=$PREFIX/lib no_rust ./app-dynamic "${CORPUS[@]}"
+    LD_LIBRARY_PATH=$PREFIX/lib goapp no_rust ./app-dynamic
 )
 unset PKG_CONFIG_PATH GOPROXY GOFLAGS GONOSUMDB GONOSUMCHECK GOMODCACHE GOTOOLCHAIN GOWORK
 

@@ -1,5 +1,5 @@
 """Built-in user storage through the Python binding: vwo-python-sdk's ``redis_creds`` against a real
-redis-server started here on 127.0.0.1 (``.ci/run`` installs it; set VWO_SKIP_REDIS=1 to skip these
+redis-server started here on 127.0.0.1 (``make test`` installs it: tools/deps.sh; set VWO_SKIP_REDIS=1 to skip these
 explicitly), and the embedded file store across a fork and a relaunch."""
 
 import json
@@ -57,7 +57,7 @@ def _redis_server(*extra):
     if binary is None:
         if os.environ.get("VWO_SKIP_REDIS") == "1":
             pytest.skip("redis-server not installed and VWO_SKIP_REDIS=1")
-        pytest.fail("redis-server not found on PATH: .ci/run installs it (apt-get install -y redis-server); "
+        pytest.fail("redis-server not found on PATH: make test installs it (tools/deps.sh; apt-get install -y redis-server); "
                     "set VWO_SKIP_REDIS=1 to skip explicitly")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -90,7 +90,7 @@ func TestBuiltinMemoryStorageIsBounded(t *testing.T) {
 	}
 }
 
-// startRedis starts redis-server on a free port of 127.0.0.1 (`.ci/run` installs it).
+// startRedis starts redis-server on a free port of 127.0.0.1 (`make test` installs it: tools/deps.sh).
 func startRedis(t *testing.T) string {
 	t.Helper()
 	if os.Getenv("VWO_SKIP_REDIS") == "1" {
@@ -98,7 +98,7 @@ func startRedis(t *testing.T) string {
 	}
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		t.Fatal("redis-server not found: `.ci/run` installs it (apt-get install redis-server); VWO_SKIP_REDIS=1 skips")
+		t.Fatal("redis-server not found: `make test` installs it (tools/deps.sh; apt-get install redis-server); VWO_SKIP_REDIS=1 skips")
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
