@@ -108,6 +108,16 @@ step "Go: go get github.com/libvwo/libvwo/bindings/go@v$VERSION from the file pr
     ldd app-dynamic | grep -q "libvwo.so => $PREFIX/lib/libvwo.so" \
         || { LD_LIBRARY_PATH=$PREFIX/lib ldd app-dynamic | grep -q "libvwo.so => $PREFIX/lib/libvwo.so"; }
     LD_LIBRARY_PATH=$PREFIX/lib goapp no_rust ./app-dynamic
+    step "Go: where no prebuilt library fits, the build stops naming -tags vwo_dynamic (linux/arm64 and musl, zig as their C compiler)"
+    zig="$ROOT/target/tools/bin/python -m ziglang cc"
+    for platform in "arm64 aarch64-linux-gnu use_tags_vwo_dynamic" "amd64 x86_64-linux-musl use -tags vwo_dynamic"; do
+        read -r goarch triple expected <<< "$platform"
+        if out=$(CGO_ENABLED=1 GOARCH=$goarch CC="$zig -target $triple" no_rust go build -o /dev/null . 2>&1); then
+            echo "test-dist: the build for $triple succeeded; it must stop with an error" >&2; exit 1
+        fi
+        grep -q -- "$expected" <<< "$out" || { echo "test-dist: the $triple build failed otherwise:" >&2; echo "$out" >&2; exit 1; }
+        echo "$triple: $(grep -m1 -o -- "[^ ]*$expected[^ ]*" <<< "$out") ..."
+    done
 )
 unset PKG_CONFIG_PATH GOPROXY GOFLAGS GONOSUMDB GONOSUMCHECK GOMODCACHE GOTOOLCHAIN GOWORK
 
