@@ -159,6 +159,10 @@ def go_proxy(stage, out, ver):
         fail("bindings/go/go.mod does not declare module " + GO_MODULE)
     if re.search(rb"^\s*replace\b", gomod, re.M):
         fail("bindings/go/go.mod has a replace directive: a released module must not")
+    # The Go code cannot read Cargo.toml: its constant must say the same (a test checks it too).
+    const = re.search(rb'SDKVersion\s*=\s*"([^"]+)"', dict(files)["pkg/constants/constants.go"])
+    if not const or const.group(1).decode() != ver:
+        fail("bindings/go/pkg/constants/constants.go: SDKVersion must be Cargo.toml's version %s" % ver)
     zpath = os.path.join(d, v + ".zip")
     with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as z:
         for rel, data in files:
