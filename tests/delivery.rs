@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Recorded, Reply, TestServer};
+use common::{DateForm, Recorded, Reply, TestServer};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -332,6 +332,52 @@ fn too_many_requests_honours_retry_after() {
     assert!(gap >= Duration::from_millis(950), "{gap:?}");
     assert!(gap < Duration::from_secs(3), "{gap:?}");
     assert_eq!(d.counters().delivered, 1);
+}
+
+/// `Retry-After` as an HTTP date: the wait is the time until it (a date two seconds ahead, truncated
+/// to the second, is between one and two seconds away), for 503 and 429; the obsolete RFC 850 form
+/// counts too (asctime, the third form, is covered by the transport's unit tests); a date already
+/// passed means retry now, and one beyond `max_retry_time` ends the retries.
+#[test]
+fn retry_after_as_an_http_date_is_honoured() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let d = Dispatcher::new(config(&log)).unwrap();
+    let c = ctx(&server.base_url());
+    server.script([
+        Reply::RetryAfterDate(503, 2, DateForm::Imf),
+        Reply::RetryAfterDate(429, 2, DateForm::Rfc850),
+        Reply::RetryAfterDate(503, -3600, DateForm::Asctime),
+    ]);
+    d.submit(Outgoing::Request(req(&c, 1))).unwrap();
+    assert!(d.flush(Duration::from_secs(15)).completed);
+    let got = server.requests();
+    assert_eq!(
+        got.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [503, 429, 503, 200]
+    );
+    // Without the date the backoff (10 ms base, 200 ms cap here) would have applied.
+    for (i, w) in got.windows(2).take(2).enumerate() {
+        let gap = w[1].at - w[0].at;
+        assert!(gap >= Duration::from_millis(900), "wait {i}: {gap:?}");
+        assert!(gap < Duration::from_secs(4), "wait {i}: {gap:?}");
+    }
+    // A date in the past: retried at once (the backoff, well under the second a date would mean).
+    let gap = got[3].at - got[2].at;
+    assert!(gap < Duration::from_millis(900), "{gap:?}");
+    let n = d.counters();
+    assert_eq!((n.delivered, n.retried, n.failed), (1, 3, 0));
+
+    // A date past the retry limit (10 s here): no wait, the event fails at once.
+    server.script([Reply::RetryAfterDate(503, 3600, DateForm::Imf)]);
+    let t = Instant::now();
+    d.submit(Outgoing::Request(req(&c, 2))).unwrap();
+    assert!(d.flush(Duration::from_secs(5)).completed);
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert_eq!(arrivals(&server)[&2], 1);
+    let n = d.counters();
+    assert_eq!((n.delivered, n.failed), (1, 1));
+    assert!(log.contains(LogLevel::Error, "retry limit"));
 }
 
 #[test]

@@ -88,7 +88,8 @@ pub struct DispatcherConfig {
     pub max_retry_time: Duration,
     /// Backoff before attempt n+1 is `backoff_base · 2^(n-1)`, capped, with jitter (default 200 ms).
     pub backoff_base: Duration,
-    /// The largest backoff (default 10 s); a longer `Retry-After` is honoured all the same.
+    /// The largest backoff (default 10 s); a longer `Retry-After` (seconds or HTTP date) is honoured
+    /// all the same.
     pub backoff_cap: Duration,
     /// Keep accepted events on disk here until settled (default none).
     pub spool_dir: Option<PathBuf>,
@@ -971,7 +972,10 @@ impl Worker {
 
     /// Sleeps `d` unless `close` comes first (then `false`).
     fn sleep(&self, d: Duration) -> bool {
-        let deadline = Instant::now() + d;
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(d)
+            .unwrap_or(now + Duration::from_secs(86_400 * 365));
         let q = wait_while_until(&self.sh.work, self.sh.lock(), deadline, |q| !q.stop);
         !q.stop
     }
@@ -1051,7 +1055,8 @@ impl Worker {
             if let Some(ra) = retry_after {
                 delay = delay.max(ra);
             }
-            if start.elapsed() + delay > cfg.max_retry_time {
+            // Saturating: a `Retry-After` may ask for up to `u64::MAX` seconds.
+            if start.elapsed().saturating_add(delay) > cfg.max_retry_time {
                 return Err(Failure::Exhausted(Error::new(
                     ErrorKind::Internal,
                     format!(
