@@ -80,7 +80,10 @@ typedef void (*vwo_logger_fn)(void *user_data,
 typedef void (*vwo_integrations_fn)(void *user_data,
                                     const char *payload_json);
 
-// `flush`: one batch of events was settled; `error_message` is NULL when it was delivered.
+// `flush`: one batch of events was settled; `error_message` is NULL when it was delivered. Called once
+// per batch, with the batch's events, also when a 413 made libvwo send it in pieces; only a batch
+// whose pieces ended differently is reported twice: its delivered events (NULL error), then its
+// failed ones.
 typedef void (*vwo_flush_fn)(void *user_data,
                              const char *error_message,
                              const char *events_json);

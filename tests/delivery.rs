@@ -400,12 +400,149 @@ fn payload_too_large_splits_the_batch() {
     assert_eq!(sizes, [8, 4, 2, 2, 4]);
     let a = arrivals(&server);
     assert!(a.values().all(|&k| k >= 1) && a.len() == 8);
+    // One callback call for the batch, with its eight events in order, though it went in three pieces.
     let calls = calls.lock().unwrap();
-    assert_eq!(calls.len(), 3);
-    assert!(calls.iter().all(|(e, _)| e.is_none()));
-    assert_eq!(calls.iter().map(|(_, v)| v.len()).sum::<usize>(), 8);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].0, None);
+    assert_eq!(
+        calls[0].1,
+        (0..8).map(|i| bev(i).to_value()).collect::<Vec<_>>()
+    );
     let n = d.counters();
     assert_eq!((n.delivered, n.failed, n.retried), (8, 0, 0));
+}
+
+/// How many times each marker appears in the flush-callback calls, by outcome (delivered or failed).
+fn reported(calls: &Calls) -> (BTreeMap<usize, usize>, BTreeMap<usize, usize>) {
+    let (mut ok, mut failed) = (BTreeMap::new(), BTreeMap::new());
+    for (err, events) in calls.lock().unwrap().iter() {
+        let m = if err.is_none() { &mut ok } else { &mut failed };
+        for e in events {
+            let u = e["u"].as_str().unwrap();
+            *m.entry(u[3..].parse::<usize>().unwrap()).or_insert(0) += 1;
+        }
+    }
+    (ok, failed)
+}
+
+/// A collector that refuses bodies over a size: ten batches of eight split into forty pieces, yet the
+/// flush callback is called once per batch with its events; a batch whose pieces ended differently (an
+/// event too large even alone) is reported in two calls, delivered then failed. Every event is reported
+/// exactly once, with its own outcome, and the counters agree.
+#[test]
+fn a_split_batch_is_reported_once_per_batch() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let (calls, cb) = recording_callback();
+    let mut cfg = config(&log);
+    cfg.batch = Some(BatchConfig {
+        flush_callback: Some(cb),
+        ..batch(8, Duration::from_secs(600))
+    });
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    // Two events fit in a body, three do not: each batch of eight goes 8 → 4 → 2.
+    let two = batch_request(&c, &[bev(0), bev(1)]).body.unwrap().len();
+    server.set_max_body(Some(two));
+    submit_events(&d, &c, 0..80);
+    // The eleventh batch holds event 85, too large to be sent even alone.
+    let big = |i: usize| -> RenderedEvent {
+        json!({"u": uuid(i), "pad": "x".repeat(3 * two), "eT": 1}).into()
+    };
+    for i in 80..88 {
+        let event = if i == 85 { big(i) } else { bev(i) };
+        d.submit(Outgoing::BatchEvent {
+            ctx: Arc::clone(&c),
+            event,
+        })
+        .unwrap();
+    }
+    assert!(d.flush(Duration::from_secs(20)).completed);
+
+    let delivered_pieces = server.requests().iter().filter(|r| r.status == 200).count();
+    assert_eq!(
+        delivered_pieces,
+        40 + 3 + 1,
+        "forty pieces, then [80,81] [82,83] [84] [86,87]"
+    );
+    let calls_now = calls.lock().unwrap().clone();
+    assert_eq!(calls_now.len(), 10 + 2);
+    for (b, (err, events)) in calls_now.iter().take(10).enumerate() {
+        assert_eq!(err, &None, "batch {b}");
+        let want: Vec<Value> = (8 * b..8 * b + 8).map(|i| bev(i).to_value()).collect();
+        assert_eq!(events, &want, "batch {b}: its events, in order");
+    }
+    let (err, events) = &calls_now[10];
+    assert_eq!(err, &None);
+    let want: Vec<Value> = [80, 81, 82, 83, 84, 86, 87]
+        .into_iter()
+        .map(|i| bev(i).to_value())
+        .collect();
+    assert_eq!(events, &want);
+    let (err, events) = &calls_now[11];
+    let err = err.as_deref().unwrap();
+    assert!(
+        err.starts_with("1 of the batch's 8 events not delivered")
+            && err.contains("HTTP status 413"),
+        "{err}"
+    );
+    assert_eq!(events, &vec![big(85).to_value()]);
+
+    let (ok, failed) = reported(&calls);
+    assert_eq!(ok.len() + failed.len(), 88);
+    assert!(ok.values().chain(failed.values()).all(|&k| k == 1));
+    assert_eq!(failed.keys().copied().collect::<Vec<_>>(), [85]);
+    // What the server accepted is what the callback reported delivered, each once.
+    let accepted: BTreeMap<usize, usize> = server
+        .requests()
+        .iter()
+        .filter(|r| r.status == 200)
+        .flat_map(markers)
+        .fold(BTreeMap::new(), |mut m, k| {
+            *m.entry(k).or_insert(0) += 1;
+            m
+        });
+    assert_eq!(accepted, ok);
+    let n = d.counters();
+    assert_eq!(
+        (n.delivered, n.failed, n.retried, n.in_flight),
+        (87, 1, 0, 0)
+    );
+}
+
+/// `close` interrupting one piece of a split batch fails the pieces not yet sent with it: all four
+/// events are counted failed and reported in the one callback call, none vanishes.
+#[test]
+fn a_split_batch_stopped_by_close_reports_every_event() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let (calls, cb) = recording_callback();
+    let mut cfg = config(&log);
+    cfg.max_attempts = 1000;
+    cfg.batch = Some(BatchConfig {
+        flush_callback: Some(cb),
+        ..batch(4, Duration::from_secs(600))
+    });
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    // One event per body; what fits is answered 503 (retried until the close).
+    let one = batch_request(&c, &[bev(0)]).body.unwrap().len();
+    server.set_max_body(Some(one));
+    server.set_default(Reply::Status(503));
+    submit_events(&d, &c, 0..4);
+    // [0..4] and [0, 1] are refused as too large, then [0] is retried.
+    assert!(server.wait_for(4, Duration::from_secs(5)));
+    let rep = d.close(Duration::from_millis(200));
+    assert!(!rep.flush.completed);
+    let calls = calls.lock().unwrap();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(calls[0].0.as_deref().unwrap().contains("closed"));
+    assert_eq!(
+        calls[0].1,
+        (0..4).map(|i| bev(i).to_value()).collect::<Vec<_>>()
+    );
+    let n = d.counters();
+    assert_eq!((n.delivered, n.failed, n.in_flight), (0, 4, 0));
 }
 
 #[test]

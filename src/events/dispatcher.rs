@@ -57,7 +57,9 @@ pub struct BatchConfig {
     /// timer).
     pub request_time_interval: Duration,
     /// Called on the dispatcher thread after each batch is settled: `(None, events)` when delivered,
-    /// `(Some(error), events)` when it failed. No libvwo lock is held; a panic is caught and logged.
+    /// `(Some(error), events)` when it failed, once per batch however many pieces a 413 split it into
+    /// (a batch whose pieces ended differently: `(None, delivered)`, then `(Some(error), failed)`). No
+    /// libvwo lock is held; a panic is caught and logged.
     pub flush_callback: Option<FlushCallback>,
 }
 
@@ -578,6 +580,26 @@ enum Failure {
     Stopped,
 }
 
+/// What became of the events of one batch, over its pieces.
+#[derive(Default)]
+struct BatchOutcome {
+    delivered: Vec<RenderedEvent>,
+    failed: Vec<RenderedEvent>,
+    /// The distinct reasons of the failed pieces, in order.
+    errors: Vec<String>,
+    /// `close` stopped a piece.
+    stopped: bool,
+}
+
+impl BatchOutcome {
+    fn fail(&mut self, error: String, events: Vec<RenderedEvent>) {
+        if !self.errors.contains(&error) {
+            self.errors.push(error);
+        }
+        self.failed.extend(events);
+    }
+}
+
 struct Pending {
     ctx: Arc<EventContext>,
     seqs: Vec<u64>,
@@ -852,18 +874,71 @@ impl Worker {
         r
     }
 
+    /// Sends one batch (split into pieces on 413) and reports it to the flush callback: once, with
+    /// every event of the batch, when all its pieces ended alike; twice when some pieces were
+    /// delivered and others failed (first `(None, delivered)`, then `(Some(error), failed)`), so that
+    /// each event is reported exactly once, with its own outcome. `Err` when `close` stopped it (the
+    /// pieces not sent yet are then failed too).
     fn deliver_batch(
         &self,
         ctx: &Arc<EventContext>,
         events: Vec<RenderedEvent>,
         tickets: Vec<SpoolTicket>,
     ) -> Result<(), ()> {
-        let n = events.len() as u64;
+        let n = events.len();
         if n == 0 {
             return Ok(());
         }
-        let req = batch_request(ctx, &events);
+        let mut outcome = BatchOutcome::default();
+        self.deliver_piece(ctx, events, tickets, &mut outcome);
+        if !self.sh.config.development_mode {
+            if !outcome.delivered.is_empty() {
+                self.callback(None, &outcome.delivered);
+            }
+            if !outcome.failed.is_empty() {
+                let (k, errors) = (outcome.failed.len(), outcome.errors.join("; "));
+                let message = match outcome.delivered.len() {
+                    0 if outcome.errors.len() == 1 => errors,
+                    0 => format!(
+                        "the batch of {n} events was not delivered (split after HTTP 413, its \
+                         pieces failed for different reasons): {errors}"
+                    ),
+                    ok => format!(
+                        "{k} of the batch's {n} events not delivered (split after HTTP 413; the \
+                         other {ok} were delivered): {errors}"
+                    ),
+                };
+                self.callback(
+                    Some(&Error::new(ErrorKind::Internal, message)),
+                    &outcome.failed,
+                );
+            }
+        }
+        if outcome.stopped {
+            Err(())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Sends one piece of a batch, splitting it in halves while the server answers 413, and adds what
+    /// became of its events to `outcome`. Once `close` has stopped a piece, the pieces after it are
+    /// not sent: they fail with it (and stay in the spool).
+    fn deliver_piece(
+        &self,
+        ctx: &Arc<EventContext>,
+        events: Vec<RenderedEvent>,
+        tickets: Vec<SpoolTicket>,
+        outcome: &mut BatchOutcome,
+    ) {
+        let n = events.len() as u64;
         let c = &self.sh.counters;
+        if outcome.stopped {
+            Counters::add(&c.failed, n);
+            outcome.failed.extend(events);
+            return;
+        }
+        let req = batch_request(ctx, &events);
         let (acked, err) = match self.send(&req, n) {
             Ok(()) => {
                 Counters::add(&c.delivered, n);
@@ -883,38 +958,37 @@ impl Worker {
                 } else {
                     (Vec::new(), Vec::new())
                 };
-                self.deliver_batch(ctx, first, t1)?;
-                return self.deliver_batch(ctx, second, t2);
+                self.deliver_piece(ctx, first, t1, outcome);
+                self.deliver_piece(ctx, second, t2, outcome);
+                return;
             }
             Err(Failure::Stopped) => {
                 Counters::add(&c.failed, n);
-                self.callback(
-                    Some(&Error::new(
-                        ErrorKind::Internal,
-                        "the dispatcher was closed before the batch was delivered",
-                    )),
-                    &events,
+                outcome.stopped = true;
+                outcome.fail(
+                    "the dispatcher was closed before the batch was delivered".to_owned(),
+                    events,
                 );
-                return Err(());
+                return;
             }
             Err(Failure::TooLarge(e) | Failure::Permanent(e)) => (true, Some(e)),
             Err(Failure::Exhausted(e)) => (false, Some(e)),
         };
-        if let Some(e) = &err {
-            Counters::add(&c.failed, n);
-            self.sh.log(LogLevel::Error, || {
-                format!("batch of {n} events not delivered: {e}")
-            });
-        }
         if acked {
             if let Some(spool) = &self.sh.spool {
                 spool.ack(&tickets);
             }
         }
-        if !self.sh.config.development_mode {
-            self.callback(err.as_ref(), &events);
+        match err {
+            None => outcome.delivered.extend(events),
+            Some(e) => {
+                Counters::add(&c.failed, n);
+                self.sh.log(LogLevel::Error, || {
+                    format!("batch of {n} events not delivered: {e}")
+                });
+                outcome.fail(e.to_string(), events);
+            }
         }
-        Ok(())
     }
 
     fn callback(&self, err: Option<&Error>, events: &[RenderedEvent]) {
