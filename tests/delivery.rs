@@ -997,14 +997,10 @@ fn child_process_entry() {
     panic!("the parent should have killed this process");
 }
 
-#[test]
-fn a_killed_process_loses_no_spooled_event() {
+/// Starts `child_process_entry` in a child process, which spools `n` events in `dir` for a server on
+/// `port` (down) and retries them until killed; returns once they are all spooled.
+fn spawn_spooling_child(dir: &std::path::Path, port: u16, n: usize) -> std::process::Child {
     use std::io::BufRead;
-    let dir = spool_dir("kill");
-    let server = TestServer::start();
-    let port = server.port();
-    server.stop(); // down while the child runs
-    let n = 200;
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -1030,8 +1026,24 @@ fn a_killed_process_loses_no_spooled_event() {
             }
         }
     });
-    let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    let line = rx.recv_timeout(Duration::from_secs(20));
+    let Ok(line) = line else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the child did not get ready");
+    };
     assert!(line.ends_with(&format!(" {n}")), "{line}");
+    child
+}
+
+#[test]
+fn a_killed_process_loses_no_spooled_event() {
+    let dir = spool_dir("kill");
+    let server = TestServer::start();
+    let port = server.port();
+    server.stop(); // down while the child runs
+    let n = 200;
+    let mut child = spawn_spooling_child(&dir, port, n);
     std::thread::sleep(Duration::from_millis(200)); // let it retry a few times
     child.kill().unwrap(); // SIGKILL
     let _ = child.wait();
@@ -1069,6 +1081,56 @@ fn a_killed_process_loses_no_spooled_event() {
     drop(d);
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert!(left.len() <= 1, "{left:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One dispatcher per spool directory, across processes: while a child process holds the spool, a
+/// dispatcher started on it in this process fails (an options error naming the directory and the
+/// child's pid) and touches nothing; once the child is SIGKILLed, its lock goes with it and the next
+/// start takes the spool over and delivers the child's events.
+#[test]
+fn a_spool_held_by_another_process_is_refused_until_that_process_dies() {
+    let dir = spool_dir("held");
+    let server = TestServer::start();
+    let port = server.port();
+    server.stop();
+    let n = 30;
+    let mut child = spawn_spooling_child(&dir, port, n);
+    let files_before = std::fs::read_dir(&dir).unwrap().count();
+    let log = Arc::new(CaptureLogger::default());
+    let spooled = |log: &Arc<CaptureLogger>| {
+        let mut cfg = config(log);
+        cfg.spool_dir = Some(dir.clone());
+        cfg.batch = Some(batch(10, Duration::from_millis(20)));
+        cfg
+    };
+    let e = Dispatcher::new(spooled(&log)).unwrap_err();
+    let alive = child.try_wait().unwrap().is_none();
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    assert!(alive, "the child held the spool while the parent tried");
+    assert_eq!(e.kind(), vwo::ErrorKind::InvalidOptions);
+    let m = e.to_string();
+    assert!(m.starts_with("delivery.spool_dir: "), "{m}");
+    assert!(m.contains(&dir.display().to_string()), "{m}");
+    assert!(
+        m.contains(&format!("another libvwo process (pid {})", child.id())),
+        "{m}"
+    );
+    // The refused start created no segment of its own.
+    assert!(std::fs::read_dir(&dir).unwrap().count() <= files_before);
+
+    server.restart();
+    let d = Dispatcher::new(spooled(&log)).unwrap();
+    assert_eq!(d.counters().recovered, n as u64);
+    assert!(d.flush(Duration::from_secs(10)).completed);
+    let a = arrivals(&server);
+    assert_eq!(
+        a.keys().copied().collect::<Vec<_>>(),
+        (0..n).collect::<Vec<_>>()
+    );
+    assert_eq!(d.counters().delivered, n as u64);
+    drop(d);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -1175,4 +1237,93 @@ fn a_forked_child_does_not_resend_the_parents_events() {
         .map(|k| (k, 1))
         .collect();
     assert_eq!(a, expect, "each event exactly once");
+}
+
+const FORK_SPOOL_ENV: &str = "VWO_DELIVERY_TEST_FORK_SPOOL";
+
+/// Runs only in a child process of `a_forked_child_does_not_keep_the_spool_locked`: a dispatcher with
+/// a spool forks; the child uses it (a fresh dispatcher without the spool) and lives on, while the
+/// parent closes its dispatcher and starts a new one on the same directory.
+#[test]
+fn fork_spool_entry() {
+    let Ok(spec) = std::env::var(FORK_SPOOL_ENV) else {
+        return;
+    };
+    let (dir, port) = spec.split_once('|').unwrap();
+    let dir = std::path::PathBuf::from(dir);
+    let log = Arc::new(CaptureLogger::default());
+    let spooled = || {
+        let mut cfg = config(&log);
+        cfg.spool_dir = Some(dir.clone());
+        cfg
+    };
+    let d = Dispatcher::new(spooled()).unwrap();
+    let c = ctx(&format!("http://127.0.0.1:{port}"));
+    d.submit(Outgoing::Request(req(&c, 0))).unwrap();
+    assert!(d.flush(Duration::from_secs(5)).completed);
+    let ready = dir.join("child-ready");
+    // SAFETY: the child only runs the dispatcher (fresh thread, sockets), sleeps and `_exit`s.
+    #[allow(unsafe_code)]
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let ok = d.submit(Outgoing::Request(req(&c, 1))).is_ok()
+            && d.flush(Duration::from_secs(5)).completed
+            && std::fs::write(&ready, b"1").is_ok();
+        std::thread::sleep(Duration::from_secs(10));
+        // SAFETY: leave without running the parent's destructors or the test harness.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::_exit(if ok { 0 } else { 3 })
+        };
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ready.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let child_ready = ready.exists();
+    // The child is alive, holding a copy of every descriptor the parent had at the fork.
+    d.close(Duration::from_secs(2));
+    let next = Dispatcher::new(spooled());
+    // SAFETY: signalling and reaping our own child.
+    #[allow(unsafe_code)]
+    let reaped = unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        let mut status = 0;
+        libc::waitpid(pid, &mut status, 0)
+    };
+    assert!(child_ready, "the child did not submit its event");
+    assert_eq!(reaped, pid);
+    let next = next.expect("the spool must be free once the parent closed, the child alive or not");
+    next.submit(Outgoing::Request(req(&c, 2))).unwrap();
+    assert!(next.flush(Duration::from_secs(5)).completed);
+}
+
+#[test]
+fn a_forked_child_does_not_keep_the_spool_locked() {
+    let dir = spool_dir("fork");
+    let server = TestServer::start();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "fork_spool_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(
+            FORK_SPOOL_ENV,
+            format!("{}|{}", dir.display(), server.port()),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = arrivals(&server);
+    let expect: BTreeMap<usize, usize> = [0, 1, 2].into_iter().map(|k| (k, 1)).collect();
+    assert_eq!(a, expect, "each event exactly once");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -349,9 +349,11 @@ impl std::fmt::Debug for Dispatcher {
 }
 
 impl Dispatcher {
-    /// Creates the dispatcher. With a spool directory it opens the spool and, if it holds
-    /// unacknowledged events, starts the thread at once to send them first. Fails only when the spool
-    /// cannot be opened.
+    /// Creates the dispatcher. With a spool directory it opens the spool (and holds the directory
+    /// until closed or dropped) and, if it holds unacknowledged events, starts the thread at once to
+    /// send them first. Fails only when the spool cannot be opened, or (an
+    /// [`ErrorKind::InvalidOptions`] error naming the directory) when another dispatcher, of this
+    /// process or another, holds the directory.
     pub fn new(config: DispatcherConfig) -> Result<Dispatcher, Error> {
         let (spool, replay) = match &config.spool_dir {
             Some(dir) => {
@@ -392,6 +394,11 @@ impl Dispatcher {
         let mut config = cur.config.clone();
         if let Some(t) = config.transport.for_forked_child() {
             config.transport = t;
+        }
+        if let Some(spool) = &cur.spool {
+            // The child's copy of the lock's descriptor would keep the directory locked after the
+            // parent is gone.
+            spool.release_in_forked_child();
         }
         if config.spool_dir.take().is_some() {
             // Two processes appending to one spool would corrupt it; the parent keeps it.
@@ -529,7 +536,8 @@ impl Dispatcher {
                 let _ = h.join();
             }
             if let Some(spool) = &sh.spool {
-                spool.compact();
+                // Releases the directory for the next dispatcher (the thread did, if it ran).
+                spool.close();
             }
         }
         CloseReport { flush, stopped }
@@ -560,6 +568,10 @@ impl Drop for Dispatcher {
     fn drop(&mut self) {
         let sh = self.shared.load();
         if sh.pid != std::process::id() {
+            // A forked child dropping the parent's dispatcher: only the lock's descriptor is let go.
+            if let Some(spool) = &sh.spool {
+                spool.release_in_forked_child();
+            }
             return;
         }
         let timeout = sh.config.close_timeout;
@@ -699,6 +711,11 @@ impl Worker {
         let rest: Vec<Item> = q.items.drain(..).collect();
         drop(q);
         self.abandon(rest);
+        if let Some(spool) = &self.sh.spool {
+            // Compacted and released here, not only by `close`: when `close` stopped waiting for a
+            // slow request, this is the moment the spool stops being written.
+            spool.close();
+        }
         let mut q = self.sh.lock();
         q.done_seq = q.next_seq;
         q.exited = true;
