@@ -110,9 +110,14 @@ fn markers(r: &Recorded) -> Vec<usize> {
 
 /// How many times each marker arrived, over all recorded requests (answered or not).
 fn arrivals(server: &TestServer) -> BTreeMap<usize, usize> {
+    arrivals_where(server, |_| true)
+}
+
+/// How many times each marker arrived, over the recorded requests `keep` selects.
+fn arrivals_where(server: &TestServer, keep: impl Fn(&Recorded) -> bool) -> BTreeMap<usize, usize> {
     let mut m = BTreeMap::new();
-    for r in server.requests() {
-        for k in markers(&r) {
+    for r in server.requests().iter().filter(|r| keep(r)) {
+        for k in markers(r) {
             *m.entry(k).or_insert(0) += 1;
         }
     }
@@ -162,6 +167,17 @@ fn recording_callback() -> (Calls, vwo::client::FlushCallback) {
         ));
     });
     (calls, cb)
+}
+
+/// Batches of `n` events (sent when full or flushed, the timer being far off) reported to a recording
+/// flush callback.
+fn reported_batches(cfg: &mut DispatcherConfig, n: usize) -> Calls {
+    let (calls, cb) = recording_callback();
+    cfg.batch = Some(BatchConfig {
+        flush_callback: Some(cb),
+        ..batch(n, Duration::from_secs(600))
+    });
+    calls
 }
 
 fn strip_base<'a>(url: &'a str, server: &TestServer) -> &'a str {
@@ -384,12 +400,8 @@ fn retry_after_as_an_http_date_is_honoured() {
 fn payload_too_large_splits_the_batch() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let (calls, cb) = recording_callback();
     let mut cfg = config(&log);
-    cfg.batch = Some(BatchConfig {
-        flush_callback: Some(cb),
-        ..batch(8, Duration::from_secs(600))
-    });
+    let calls = reported_batches(&mut cfg, 8);
     let d = Dispatcher::new(cfg).unwrap();
     let c = ctx(&server.base_url());
     // The whole batch and then its first half are too large; quarters pass.
@@ -433,12 +445,8 @@ fn reported(calls: &Calls) -> (BTreeMap<usize, usize>, BTreeMap<usize, usize>) {
 fn a_split_batch_is_reported_once_per_batch() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let (calls, cb) = recording_callback();
     let mut cfg = config(&log);
-    cfg.batch = Some(BatchConfig {
-        flush_callback: Some(cb),
-        ..batch(8, Duration::from_secs(600))
-    });
+    let calls = reported_batches(&mut cfg, 8);
     let d = Dispatcher::new(cfg).unwrap();
     let c = ctx(&server.base_url());
     // Two events fit in a body, three do not: each batch of eight goes 8 → 4 → 2.
@@ -493,16 +501,7 @@ fn a_split_batch_is_reported_once_per_batch() {
     assert!(ok.values().chain(failed.values()).all(|&k| k == 1));
     assert_eq!(failed.keys().copied().collect::<Vec<_>>(), [85]);
     // What the server accepted is what the callback reported delivered, each once.
-    let accepted: BTreeMap<usize, usize> = server
-        .requests()
-        .iter()
-        .filter(|r| r.status == 200)
-        .flat_map(markers)
-        .fold(BTreeMap::new(), |mut m, k| {
-            *m.entry(k).or_insert(0) += 1;
-            m
-        });
-    assert_eq!(accepted, ok);
+    assert_eq!(arrivals_where(&server, |r| r.status == 200), ok);
     let n = d.counters();
     assert_eq!(
         (n.delivered, n.failed, n.retried, n.in_flight),
@@ -516,13 +515,9 @@ fn a_split_batch_is_reported_once_per_batch() {
 fn a_split_batch_stopped_by_close_reports_every_event() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let (calls, cb) = recording_callback();
     let mut cfg = config(&log);
     cfg.max_attempts = 1000;
-    cfg.batch = Some(BatchConfig {
-        flush_callback: Some(cb),
-        ..batch(4, Duration::from_secs(600))
-    });
+    let calls = reported_batches(&mut cfg, 4);
     let d = Dispatcher::new(cfg).unwrap();
     let c = ctx(&server.base_url());
     // One event per body; what fits is answered 503 (retried until the close).
@@ -549,12 +544,8 @@ fn a_split_batch_stopped_by_close_reports_every_event() {
 fn client_errors_fail_at_once_and_are_reported() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let (calls, cb) = recording_callback();
     let mut cfg = config(&log);
-    cfg.batch = Some(BatchConfig {
-        flush_callback: Some(cb),
-        ..batch(2, Duration::from_secs(600))
-    });
+    let calls = reported_batches(&mut cfg, 2);
     let d = Dispatcher::new(cfg).unwrap();
     let c = ctx(&server.base_url());
     server.script([Reply::Status(400)]);
@@ -668,13 +659,9 @@ fn an_outage_loses_nothing() {
 #[test]
 fn exhausted_retries_fail_and_are_counted() {
     let log = Arc::new(CaptureLogger::default());
-    let (calls, cb) = recording_callback();
     let mut cfg = config(&log);
     cfg.max_attempts = 3;
-    cfg.batch = Some(BatchConfig {
-        flush_callback: Some(cb),
-        ..batch(5, Duration::from_secs(600))
-    });
+    let calls = reported_batches(&mut cfg, 5);
     let d = Dispatcher::new(cfg).unwrap();
     let c = ctx(&format!("http://127.0.0.1:{}", TestServer::dead_port()));
     submit_events(&d, &c, 0..5);
