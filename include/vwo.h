@@ -80,7 +80,10 @@ typedef void (*vwo_logger_fn)(void *user_data,
 typedef void (*vwo_integrations_fn)(void *user_data,
                                     const char *payload_json);
 
-// `flush`: one batch of events was settled; `error_message` is NULL when it was delivered.
+// `flush`: one batch of events was settled; `error_message` is NULL when it was delivered. Called once
+// per batch, with the batch's events, also when a 413 made libvwo send it in pieces; only a batch
+// whose pieces ended differently is reported twice: its delivered events (NULL error), then its
+// failed ones.
 typedef void (*vwo_flush_fn)(void *user_data,
                              const char *error_message,
                              const char *events_json);
@@ -256,6 +259,10 @@ enum vwo_status vwo_get_settings_file(const char *account_id,
 // in `callbacks` take precedence: with both, the option is ignored and a WARNING is logged.
 //
 // `callbacks` may be NULL; libvwo copies the struct (see `vwo_callbacks` for threads and ownership).
+//
+// A `delivery.spool_dir` serves one client at a time: while a client (of this process or another)
+// holds it, a launch on it fails with `VWO_INVALID_OPTIONS`, the message naming the directory and the
+// holder's pid. Freeing or closing the holder releases it, and so does the end of its process.
 //
 // On success `*client_out` is a new client, to free with `vwo_client_free`. Errors:
 // `VWO_INVALID_SETTINGS` (message names the JSON path), `VWO_INVALID_JSON`, `VWO_INVALID_OPTIONS`,

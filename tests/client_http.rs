@@ -964,3 +964,57 @@ fn spooled_events_are_sent_by_the_next_client() {
     drop(client);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One client per spool directory: a second client launched on the directory another client of the
+/// process holds fails at launch (an options error naming the directory), the first goes on
+/// delivering, and once it is closed (not yet dropped) a new client takes the directory over.
+#[test]
+fn a_spool_directory_serves_one_client_at_a_time() {
+    let dir = temp_dir("spool-lock");
+    let server = TestServer::start();
+    let (settings, _) = ab_settings();
+    let delivery = DeliveryOptions {
+        spool_dir: Some(dir.clone()),
+        ..fast_delivery()
+    };
+    let first = launch(&settings, &server, delivery.clone());
+    let second = Client::launch(
+        &settings,
+        LaunchOptions {
+            base_url: Some(server.base_url()),
+            delivery: delivery.clone(),
+            ..LaunchOptions::default()
+        },
+    );
+    let Err(e) = second else {
+        panic!("the second client must not launch");
+    };
+    assert_eq!(e.kind(), vwo::ErrorKind::InvalidOptions);
+    let m = e.to_string();
+    assert!(m.contains("delivery.spool_dir"), "{m}");
+    assert!(m.contains(&dir.display().to_string()), "{m}");
+    assert!(m.contains("another client of this process"), "{m}");
+
+    for i in 0..5 {
+        assert!(first.activate(AB, &format!("first-{i}"), None).is_some());
+    }
+    assert!(first.flush(Duration::from_secs(5)).unwrap().completed);
+    assert_eq!(delivered_events(&server).len(), 5);
+
+    let rep = first.close(Duration::from_secs(2)).unwrap();
+    assert!(rep.stopped, "{rep:?}");
+    let third = launch(&settings, &server, delivery);
+    for i in 0..5 {
+        assert!(third.activate(AB, &format!("third-{i}"), None).is_some());
+    }
+    assert!(third.flush(Duration::from_secs(5)).unwrap().completed);
+    let users: BTreeSet<_> = delivered_events(&server)
+        .into_iter()
+        .map(|(_, u)| u)
+        .collect();
+    assert_eq!(users.len(), 10, "{users:?}");
+    let n = third.delivery_counters().unwrap();
+    assert_eq!((n.recovered, n.spooled, n.delivered), (0, 5, 5), "{n:?}");
+    drop((first, third));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Recorded, Reply, TestServer};
+use common::{DateForm, Recorded, Reply, TestServer};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -110,9 +110,14 @@ fn markers(r: &Recorded) -> Vec<usize> {
 
 /// How many times each marker arrived, over all recorded requests (answered or not).
 fn arrivals(server: &TestServer) -> BTreeMap<usize, usize> {
+    arrivals_where(server, |_| true)
+}
+
+/// How many times each marker arrived, over the recorded requests `keep` selects.
+fn arrivals_where(server: &TestServer, keep: impl Fn(&Recorded) -> bool) -> BTreeMap<usize, usize> {
     let mut m = BTreeMap::new();
-    for r in server.requests() {
-        for k in markers(&r) {
+    for r in server.requests().iter().filter(|r| keep(r)) {
+        for k in markers(r) {
             *m.entry(k).or_insert(0) += 1;
         }
     }
@@ -162,6 +167,17 @@ fn recording_callback() -> (Calls, vwo::client::FlushCallback) {
         ));
     });
     (calls, cb)
+}
+
+/// Batches of `n` events (sent when full or flushed, the timer being far off) reported to a recording
+/// flush callback.
+fn reported_batches(cfg: &mut DispatcherConfig, n: usize) -> Calls {
+    let (calls, cb) = recording_callback();
+    cfg.batch = Some(BatchConfig {
+        flush_callback: Some(cb),
+        ..batch(n, Duration::from_secs(600))
+    });
+    calls
 }
 
 fn strip_base<'a>(url: &'a str, server: &TestServer) -> &'a str {
@@ -334,16 +350,58 @@ fn too_many_requests_honours_retry_after() {
     assert_eq!(d.counters().delivered, 1);
 }
 
+/// `Retry-After` as an HTTP date: the wait is the time until it (a date two seconds ahead, truncated
+/// to the second, is between one and two seconds away), for 503 and 429; the obsolete RFC 850 form
+/// counts too (asctime, the third form, is covered by the transport's unit tests); a date already
+/// passed means retry now, and one beyond `max_retry_time` ends the retries.
+#[test]
+fn retry_after_as_an_http_date_is_honoured() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let d = Dispatcher::new(config(&log)).unwrap();
+    let c = ctx(&server.base_url());
+    server.script([
+        Reply::RetryAfterDate(503, 2, DateForm::Imf),
+        Reply::RetryAfterDate(429, 2, DateForm::Rfc850),
+        Reply::RetryAfterDate(503, -3600, DateForm::Asctime),
+    ]);
+    d.submit(Outgoing::Request(req(&c, 1))).unwrap();
+    assert!(d.flush(Duration::from_secs(15)).completed);
+    let got = server.requests();
+    assert_eq!(
+        got.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [503, 429, 503, 200]
+    );
+    // Without the date the backoff (10 ms base, 200 ms cap here) would have applied.
+    for (i, w) in got.windows(2).take(2).enumerate() {
+        let gap = w[1].at - w[0].at;
+        assert!(gap >= Duration::from_millis(900), "wait {i}: {gap:?}");
+        assert!(gap < Duration::from_secs(4), "wait {i}: {gap:?}");
+    }
+    // A date in the past: retried at once (the backoff, well under the second a date would mean).
+    let gap = got[3].at - got[2].at;
+    assert!(gap < Duration::from_millis(900), "{gap:?}");
+    let n = d.counters();
+    assert_eq!((n.delivered, n.retried, n.failed), (1, 3, 0));
+
+    // A date past the retry limit (10 s here): no wait, the event fails at once.
+    server.script([Reply::RetryAfterDate(503, 3600, DateForm::Imf)]);
+    let t = Instant::now();
+    d.submit(Outgoing::Request(req(&c, 2))).unwrap();
+    assert!(d.flush(Duration::from_secs(5)).completed);
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert_eq!(arrivals(&server)[&2], 1);
+    let n = d.counters();
+    assert_eq!((n.delivered, n.failed), (1, 1));
+    assert!(log.contains(LogLevel::Error, "retry limit"));
+}
+
 #[test]
 fn payload_too_large_splits_the_batch() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let (calls, cb) = recording_callback();
     let mut cfg = config(&log);
-    cfg.batch = Some(BatchConfig {
-        flush_callback: Some(cb),
-        ..batch(8, Duration::from_secs(600))
-    });
+    let calls = reported_batches(&mut cfg, 8);
     let d = Dispatcher::new(cfg).unwrap();
     let c = ctx(&server.base_url());
     // The whole batch and then its first half are too large; quarters pass.
@@ -354,24 +412,140 @@ fn payload_too_large_splits_the_batch() {
     assert_eq!(sizes, [8, 4, 2, 2, 4]);
     let a = arrivals(&server);
     assert!(a.values().all(|&k| k >= 1) && a.len() == 8);
+    // One callback call for the batch, with its eight events in order, though it went in three pieces.
     let calls = calls.lock().unwrap();
-    assert_eq!(calls.len(), 3);
-    assert!(calls.iter().all(|(e, _)| e.is_none()));
-    assert_eq!(calls.iter().map(|(_, v)| v.len()).sum::<usize>(), 8);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].0, None);
+    assert_eq!(
+        calls[0].1,
+        (0..8).map(|i| bev(i).to_value()).collect::<Vec<_>>()
+    );
     let n = d.counters();
     assert_eq!((n.delivered, n.failed, n.retried), (8, 0, 0));
+}
+
+/// How many times each marker appears in the flush-callback calls, by outcome (delivered or failed).
+fn reported(calls: &Calls) -> (BTreeMap<usize, usize>, BTreeMap<usize, usize>) {
+    let (mut ok, mut failed) = (BTreeMap::new(), BTreeMap::new());
+    for (err, events) in calls.lock().unwrap().iter() {
+        let m = if err.is_none() { &mut ok } else { &mut failed };
+        for e in events {
+            let u = e["u"].as_str().unwrap();
+            *m.entry(u[3..].parse::<usize>().unwrap()).or_insert(0) += 1;
+        }
+    }
+    (ok, failed)
+}
+
+/// A collector that refuses bodies over a size: ten batches of eight split into forty pieces, yet the
+/// flush callback is called once per batch with its events; a batch whose pieces ended differently (an
+/// event too large even alone) is reported in two calls, delivered then failed. Every event is reported
+/// exactly once, with its own outcome, and the counters agree.
+#[test]
+fn a_split_batch_is_reported_once_per_batch() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    let calls = reported_batches(&mut cfg, 8);
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    // Two events fit in a body, three do not: each batch of eight goes 8 → 4 → 2.
+    let two = batch_request(&c, &[bev(0), bev(1)]).body.unwrap().len();
+    server.set_max_body(Some(two));
+    submit_events(&d, &c, 0..80);
+    // The eleventh batch holds event 85, too large to be sent even alone.
+    let big = |i: usize| -> RenderedEvent {
+        json!({"u": uuid(i), "pad": "x".repeat(3 * two), "eT": 1}).into()
+    };
+    for i in 80..88 {
+        let event = if i == 85 { big(i) } else { bev(i) };
+        d.submit(Outgoing::BatchEvent {
+            ctx: Arc::clone(&c),
+            event,
+        })
+        .unwrap();
+    }
+    assert!(d.flush(Duration::from_secs(20)).completed);
+
+    let delivered_pieces = server.requests().iter().filter(|r| r.status == 200).count();
+    assert_eq!(
+        delivered_pieces,
+        40 + 3 + 1,
+        "forty pieces, then [80,81] [82,83] [84] [86,87]"
+    );
+    let calls_now = calls.lock().unwrap().clone();
+    assert_eq!(calls_now.len(), 10 + 2);
+    for (b, (err, events)) in calls_now.iter().take(10).enumerate() {
+        assert_eq!(err, &None, "batch {b}");
+        let want: Vec<Value> = (8 * b..8 * b + 8).map(|i| bev(i).to_value()).collect();
+        assert_eq!(events, &want, "batch {b}: its events, in order");
+    }
+    let (err, events) = &calls_now[10];
+    assert_eq!(err, &None);
+    let want: Vec<Value> = [80, 81, 82, 83, 84, 86, 87]
+        .into_iter()
+        .map(|i| bev(i).to_value())
+        .collect();
+    assert_eq!(events, &want);
+    let (err, events) = &calls_now[11];
+    let err = err.as_deref().unwrap();
+    assert!(
+        err.starts_with("1 of the batch's 8 events not delivered")
+            && err.contains("HTTP status 413"),
+        "{err}"
+    );
+    assert_eq!(events, &vec![big(85).to_value()]);
+
+    let (ok, failed) = reported(&calls);
+    assert_eq!(ok.len() + failed.len(), 88);
+    assert!(ok.values().chain(failed.values()).all(|&k| k == 1));
+    assert_eq!(failed.keys().copied().collect::<Vec<_>>(), [85]);
+    // What the server accepted is what the callback reported delivered, each once.
+    assert_eq!(arrivals_where(&server, |r| r.status == 200), ok);
+    let n = d.counters();
+    assert_eq!(
+        (n.delivered, n.failed, n.retried, n.in_flight),
+        (87, 1, 0, 0)
+    );
+}
+
+/// `close` interrupting one piece of a split batch fails the pieces not yet sent with it: all four
+/// events are counted failed and reported in the one callback call, none vanishes.
+#[test]
+fn a_split_batch_stopped_by_close_reports_every_event() {
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log);
+    cfg.max_attempts = 1000;
+    let calls = reported_batches(&mut cfg, 4);
+    let d = Dispatcher::new(cfg).unwrap();
+    let c = ctx(&server.base_url());
+    // One event per body; what fits is answered 503 (retried until the close).
+    let one = batch_request(&c, &[bev(0)]).body.unwrap().len();
+    server.set_max_body(Some(one));
+    server.set_default(Reply::Status(503));
+    submit_events(&d, &c, 0..4);
+    // [0..4] and [0, 1] are refused as too large, then [0] is retried.
+    assert!(server.wait_for(4, Duration::from_secs(5)));
+    let rep = d.close(Duration::from_millis(200));
+    assert!(!rep.flush.completed);
+    let calls = calls.lock().unwrap();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(calls[0].0.as_deref().unwrap().contains("closed"));
+    assert_eq!(
+        calls[0].1,
+        (0..4).map(|i| bev(i).to_value()).collect::<Vec<_>>()
+    );
+    let n = d.counters();
+    assert_eq!((n.delivered, n.failed, n.in_flight), (0, 4, 0));
 }
 
 #[test]
 fn client_errors_fail_at_once_and_are_reported() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let (calls, cb) = recording_callback();
     let mut cfg = config(&log);
-    cfg.batch = Some(BatchConfig {
-        flush_callback: Some(cb),
-        ..batch(2, Duration::from_secs(600))
-    });
+    let calls = reported_batches(&mut cfg, 2);
     let d = Dispatcher::new(cfg).unwrap();
     let c = ctx(&server.base_url());
     server.script([Reply::Status(400)]);
@@ -485,13 +659,9 @@ fn an_outage_loses_nothing() {
 #[test]
 fn exhausted_retries_fail_and_are_counted() {
     let log = Arc::new(CaptureLogger::default());
-    let (calls, cb) = recording_callback();
     let mut cfg = config(&log);
     cfg.max_attempts = 3;
-    cfg.batch = Some(BatchConfig {
-        flush_callback: Some(cb),
-        ..batch(5, Duration::from_secs(600))
-    });
+    let calls = reported_batches(&mut cfg, 5);
     let d = Dispatcher::new(cfg).unwrap();
     let c = ctx(&format!("http://127.0.0.1:{}", TestServer::dead_port()));
     submit_events(&d, &c, 0..5);
@@ -814,14 +984,10 @@ fn child_process_entry() {
     panic!("the parent should have killed this process");
 }
 
-#[test]
-fn a_killed_process_loses_no_spooled_event() {
+/// Starts `child_process_entry` in a child process, which spools `n` events in `dir` for a server on
+/// `port` (down) and retries them until killed; returns once they are all spooled.
+fn spawn_spooling_child(dir: &std::path::Path, port: u16, n: usize) -> std::process::Child {
     use std::io::BufRead;
-    let dir = spool_dir("kill");
-    let server = TestServer::start();
-    let port = server.port();
-    server.stop(); // down while the child runs
-    let n = 200;
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -847,8 +1013,24 @@ fn a_killed_process_loses_no_spooled_event() {
             }
         }
     });
-    let line = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    let line = rx.recv_timeout(Duration::from_secs(20));
+    let Ok(line) = line else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the child did not get ready");
+    };
     assert!(line.ends_with(&format!(" {n}")), "{line}");
+    child
+}
+
+#[test]
+fn a_killed_process_loses_no_spooled_event() {
+    let dir = spool_dir("kill");
+    let server = TestServer::start();
+    let port = server.port();
+    server.stop(); // down while the child runs
+    let n = 200;
+    let mut child = spawn_spooling_child(&dir, port, n);
     std::thread::sleep(Duration::from_millis(200)); // let it retry a few times
     child.kill().unwrap(); // SIGKILL
     let _ = child.wait();
@@ -886,6 +1068,56 @@ fn a_killed_process_loses_no_spooled_event() {
     drop(d);
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert!(left.len() <= 1, "{left:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One dispatcher per spool directory, across processes: while a child process holds the spool, a
+/// dispatcher started on it in this process fails (an options error naming the directory and the
+/// child's pid) and touches nothing; once the child is SIGKILLed, its lock goes with it and the next
+/// start takes the spool over and delivers the child's events.
+#[test]
+fn a_spool_held_by_another_process_is_refused_until_that_process_dies() {
+    let dir = spool_dir("held");
+    let server = TestServer::start();
+    let port = server.port();
+    server.stop();
+    let n = 30;
+    let mut child = spawn_spooling_child(&dir, port, n);
+    let files_before = std::fs::read_dir(&dir).unwrap().count();
+    let log = Arc::new(CaptureLogger::default());
+    let spooled = |log: &Arc<CaptureLogger>| {
+        let mut cfg = config(log);
+        cfg.spool_dir = Some(dir.clone());
+        cfg.batch = Some(batch(10, Duration::from_millis(20)));
+        cfg
+    };
+    let e = Dispatcher::new(spooled(&log)).unwrap_err();
+    let alive = child.try_wait().unwrap().is_none();
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    assert!(alive, "the child held the spool while the parent tried");
+    assert_eq!(e.kind(), vwo::ErrorKind::InvalidOptions);
+    let m = e.to_string();
+    assert!(m.starts_with("delivery.spool_dir: "), "{m}");
+    assert!(m.contains(&dir.display().to_string()), "{m}");
+    assert!(
+        m.contains(&format!("another libvwo process (pid {})", child.id())),
+        "{m}"
+    );
+    // The refused start created no segment of its own.
+    assert!(std::fs::read_dir(&dir).unwrap().count() <= files_before);
+
+    server.restart();
+    let d = Dispatcher::new(spooled(&log)).unwrap();
+    assert_eq!(d.counters().recovered, n as u64);
+    assert!(d.flush(Duration::from_secs(10)).completed);
+    let a = arrivals(&server);
+    assert_eq!(
+        a.keys().copied().collect::<Vec<_>>(),
+        (0..n).collect::<Vec<_>>()
+    );
+    assert_eq!(d.counters().delivered, n as u64);
+    drop(d);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -992,4 +1224,93 @@ fn a_forked_child_does_not_resend_the_parents_events() {
         .map(|k| (k, 1))
         .collect();
     assert_eq!(a, expect, "each event exactly once");
+}
+
+const FORK_SPOOL_ENV: &str = "VWO_DELIVERY_TEST_FORK_SPOOL";
+
+/// Runs only in a child process of `a_forked_child_does_not_keep_the_spool_locked`: a dispatcher with
+/// a spool forks; the child uses it (a fresh dispatcher without the spool) and lives on, while the
+/// parent closes its dispatcher and starts a new one on the same directory.
+#[test]
+fn fork_spool_entry() {
+    let Ok(spec) = std::env::var(FORK_SPOOL_ENV) else {
+        return;
+    };
+    let (dir, port) = spec.split_once('|').unwrap();
+    let dir = std::path::PathBuf::from(dir);
+    let log = Arc::new(CaptureLogger::default());
+    let spooled = || {
+        let mut cfg = config(&log);
+        cfg.spool_dir = Some(dir.clone());
+        cfg
+    };
+    let d = Dispatcher::new(spooled()).unwrap();
+    let c = ctx(&format!("http://127.0.0.1:{port}"));
+    d.submit(Outgoing::Request(req(&c, 0))).unwrap();
+    assert!(d.flush(Duration::from_secs(5)).completed);
+    let ready = dir.join("child-ready");
+    // SAFETY: the child only runs the dispatcher (fresh thread, sockets), sleeps and `_exit`s.
+    #[allow(unsafe_code)]
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let ok = d.submit(Outgoing::Request(req(&c, 1))).is_ok()
+            && d.flush(Duration::from_secs(5)).completed
+            && std::fs::write(&ready, b"1").is_ok();
+        std::thread::sleep(Duration::from_secs(10));
+        // SAFETY: leave without running the parent's destructors or the test harness.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::_exit(if ok { 0 } else { 3 })
+        };
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ready.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let child_ready = ready.exists();
+    // The child is alive, holding a copy of every descriptor the parent had at the fork.
+    d.close(Duration::from_secs(2));
+    let next = Dispatcher::new(spooled());
+    // SAFETY: signalling and reaping our own child.
+    #[allow(unsafe_code)]
+    let reaped = unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        let mut status = 0;
+        libc::waitpid(pid, &mut status, 0)
+    };
+    assert!(child_ready, "the child did not submit its event");
+    assert_eq!(reaped, pid);
+    let next = next.expect("the spool must be free once the parent closed, the child alive or not");
+    next.submit(Outgoing::Request(req(&c, 2))).unwrap();
+    assert!(next.flush(Duration::from_secs(5)).completed);
+}
+
+#[test]
+fn a_forked_child_does_not_keep_the_spool_locked() {
+    let dir = spool_dir("fork");
+    let server = TestServer::start();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "fork_spool_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(
+            FORK_SPOOL_ENV,
+            format!("{}|{}", dir.display(), server.port()),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = arrivals(&server);
+    let expect: BTreeMap<usize, usize> = [0, 1, 2].into_iter().map(|k| (k, 1)).collect();
+    assert_eq!(a, expect, "each event exactly once");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -33,7 +33,8 @@ pub struct DeliveryOptions {
     /// No new attempt starts later than this after the first (default 60 s).
     pub max_retry_time: Duration,
     /// Keep accepted events on disk here until delivered, and resend what a previous process left
-    /// (default: none).
+    /// (default: none). One client at a time per directory: a launch on a directory another client
+    /// (of this process or another) holds fails with an options error naming it.
     pub spool_dir: Option<PathBuf>,
     /// How long closing or dropping the client waits for delivery (default 5 s).
     pub close_timeout: Duration,

@@ -102,7 +102,9 @@ pub struct BatchEventsConfig {
     pub events_per_request: usize,
     /// Seconds between flushes of a partly filled queue: ≥ 1 (default 600).
     pub request_time_interval: f64,
-    /// Called after each batch is handed to the event sink.
+    /// Called once per batch when it is settled: delivered or failed by libvwo's dispatcher (a batch
+    /// split after a 413 whose pieces ended differently is reported twice, delivered events then
+    /// failed ones: docs/RELIABILITY.md), or handed to the host's event sink.
     pub flush_callback: Option<FlushCallback>,
 }
 

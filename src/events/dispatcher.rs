@@ -57,7 +57,9 @@ pub struct BatchConfig {
     /// timer).
     pub request_time_interval: Duration,
     /// Called on the dispatcher thread after each batch is settled: `(None, events)` when delivered,
-    /// `(Some(error), events)` when it failed. No libvwo lock is held; a panic is caught and logged.
+    /// `(Some(error), events)` when it failed, once per batch however many pieces a 413 split it into
+    /// (a batch whose pieces ended differently: `(None, delivered)`, then `(Some(error), failed)`). No
+    /// libvwo lock is held; a panic is caught and logged.
     pub flush_callback: Option<FlushCallback>,
 }
 
@@ -88,7 +90,8 @@ pub struct DispatcherConfig {
     pub max_retry_time: Duration,
     /// Backoff before attempt n+1 is `backoff_base · 2^(n-1)`, capped, with jitter (default 200 ms).
     pub backoff_base: Duration,
-    /// The largest backoff (default 10 s); a longer `Retry-After` is honoured all the same.
+    /// The largest backoff (default 10 s); a longer `Retry-After` (seconds or HTTP date) is honoured
+    /// all the same.
     pub backoff_cap: Duration,
     /// Keep accepted events on disk here until settled (default none).
     pub spool_dir: Option<PathBuf>,
@@ -346,9 +349,11 @@ impl std::fmt::Debug for Dispatcher {
 }
 
 impl Dispatcher {
-    /// Creates the dispatcher. With a spool directory it opens the spool and, if it holds
-    /// unacknowledged events, starts the thread at once to send them first. Fails only when the spool
-    /// cannot be opened.
+    /// Creates the dispatcher. With a spool directory it opens the spool (and holds the directory
+    /// until closed or dropped) and, if it holds unacknowledged events, starts the thread at once to
+    /// send them first. Fails only when the spool cannot be opened, or (an
+    /// [`ErrorKind::InvalidOptions`] error naming the directory) when another dispatcher, of this
+    /// process or another, holds the directory.
     pub fn new(config: DispatcherConfig) -> Result<Dispatcher, Error> {
         let (spool, replay) = match &config.spool_dir {
             Some(dir) => {
@@ -389,6 +394,11 @@ impl Dispatcher {
         let mut config = cur.config.clone();
         if let Some(t) = config.transport.for_forked_child() {
             config.transport = t;
+        }
+        if let Some(spool) = &cur.spool {
+            // The child's copy of the lock's descriptor would keep the directory locked after the
+            // parent is gone.
+            spool.release_in_forked_child();
         }
         if config.spool_dir.take().is_some() {
             // Two processes appending to one spool would corrupt it; the parent keeps it.
@@ -526,7 +536,8 @@ impl Dispatcher {
                 let _ = h.join();
             }
             if let Some(spool) = &sh.spool {
-                spool.compact();
+                // Releases the directory for the next dispatcher (the thread did, if it ran).
+                spool.close();
             }
         }
         CloseReport { flush, stopped }
@@ -557,6 +568,10 @@ impl Drop for Dispatcher {
     fn drop(&mut self) {
         let sh = self.shared.load();
         if sh.pid != std::process::id() {
+            // A forked child dropping the parent's dispatcher: only the lock's descriptor is let go.
+            if let Some(spool) = &sh.spool {
+                spool.release_in_forked_child();
+            }
             return;
         }
         let timeout = sh.config.close_timeout;
@@ -575,6 +590,26 @@ enum Failure {
     Exhausted(Error),
     /// `close` interrupted the retries.
     Stopped,
+}
+
+/// What became of the events of one batch, over its pieces.
+#[derive(Default)]
+struct BatchOutcome {
+    delivered: Vec<RenderedEvent>,
+    failed: Vec<RenderedEvent>,
+    /// The distinct reasons of the failed pieces, in order.
+    errors: Vec<String>,
+    /// `close` stopped a piece.
+    stopped: bool,
+}
+
+impl BatchOutcome {
+    fn fail(&mut self, error: String, events: Vec<RenderedEvent>) {
+        if !self.errors.contains(&error) {
+            self.errors.push(error);
+        }
+        self.failed.extend(events);
+    }
 }
 
 struct Pending {
@@ -676,6 +711,11 @@ impl Worker {
         let rest: Vec<Item> = q.items.drain(..).collect();
         drop(q);
         self.abandon(rest);
+        if let Some(spool) = &self.sh.spool {
+            // Compacted and released here, not only by `close`: when `close` stopped waiting for a
+            // slow request, this is the moment the spool stops being written.
+            spool.close();
+        }
         let mut q = self.sh.lock();
         q.done_seq = q.next_seq;
         q.exited = true;
@@ -851,18 +891,71 @@ impl Worker {
         r
     }
 
+    /// Sends one batch (split into pieces on 413) and reports it to the flush callback: once, with
+    /// every event of the batch, when all its pieces ended alike; twice when some pieces were
+    /// delivered and others failed (first `(None, delivered)`, then `(Some(error), failed)`), so that
+    /// each event is reported exactly once, with its own outcome. `Err` when `close` stopped it (the
+    /// pieces not sent yet are then failed too).
     fn deliver_batch(
         &self,
         ctx: &Arc<EventContext>,
         events: Vec<RenderedEvent>,
         tickets: Vec<SpoolTicket>,
     ) -> Result<(), ()> {
-        let n = events.len() as u64;
+        let n = events.len();
         if n == 0 {
             return Ok(());
         }
-        let req = batch_request(ctx, &events);
+        let mut outcome = BatchOutcome::default();
+        self.deliver_piece(ctx, events, tickets, &mut outcome);
+        if !self.sh.config.development_mode {
+            if !outcome.delivered.is_empty() {
+                self.callback(None, &outcome.delivered);
+            }
+            if !outcome.failed.is_empty() {
+                let (k, errors) = (outcome.failed.len(), outcome.errors.join("; "));
+                let message = match outcome.delivered.len() {
+                    0 if outcome.errors.len() == 1 => errors,
+                    0 => format!(
+                        "the batch of {n} events was not delivered (split after HTTP 413, its \
+                         pieces failed for different reasons): {errors}"
+                    ),
+                    ok => format!(
+                        "{k} of the batch's {n} events not delivered (split after HTTP 413; the \
+                         other {ok} were delivered): {errors}"
+                    ),
+                };
+                self.callback(
+                    Some(&Error::new(ErrorKind::Internal, message)),
+                    &outcome.failed,
+                );
+            }
+        }
+        if outcome.stopped {
+            Err(())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Sends one piece of a batch, splitting it in halves while the server answers 413, and adds what
+    /// became of its events to `outcome`. Once `close` has stopped a piece, the pieces after it are
+    /// not sent: they fail with it (and stay in the spool).
+    fn deliver_piece(
+        &self,
+        ctx: &Arc<EventContext>,
+        events: Vec<RenderedEvent>,
+        tickets: Vec<SpoolTicket>,
+        outcome: &mut BatchOutcome,
+    ) {
+        let n = events.len() as u64;
         let c = &self.sh.counters;
+        if outcome.stopped {
+            Counters::add(&c.failed, n);
+            outcome.failed.extend(events);
+            return;
+        }
+        let req = batch_request(ctx, &events);
         let (acked, err) = match self.send(&req, n) {
             Ok(()) => {
                 Counters::add(&c.delivered, n);
@@ -882,38 +975,37 @@ impl Worker {
                 } else {
                     (Vec::new(), Vec::new())
                 };
-                self.deliver_batch(ctx, first, t1)?;
-                return self.deliver_batch(ctx, second, t2);
+                self.deliver_piece(ctx, first, t1, outcome);
+                self.deliver_piece(ctx, second, t2, outcome);
+                return;
             }
             Err(Failure::Stopped) => {
                 Counters::add(&c.failed, n);
-                self.callback(
-                    Some(&Error::new(
-                        ErrorKind::Internal,
-                        "the dispatcher was closed before the batch was delivered",
-                    )),
-                    &events,
+                outcome.stopped = true;
+                outcome.fail(
+                    "the dispatcher was closed before the batch was delivered".to_owned(),
+                    events,
                 );
-                return Err(());
+                return;
             }
             Err(Failure::TooLarge(e) | Failure::Permanent(e)) => (true, Some(e)),
             Err(Failure::Exhausted(e)) => (false, Some(e)),
         };
-        if let Some(e) = &err {
-            Counters::add(&c.failed, n);
-            self.sh.log(LogLevel::Error, || {
-                format!("batch of {n} events not delivered: {e}")
-            });
-        }
         if acked {
             if let Some(spool) = &self.sh.spool {
                 spool.ack(&tickets);
             }
         }
-        if !self.sh.config.development_mode {
-            self.callback(err.as_ref(), &events);
+        match err {
+            None => outcome.delivered.extend(events),
+            Some(e) => {
+                Counters::add(&c.failed, n);
+                self.sh.log(LogLevel::Error, || {
+                    format!("batch of {n} events not delivered: {e}")
+                });
+                outcome.fail(e.to_string(), events);
+            }
         }
-        Ok(())
     }
 
     fn callback(&self, err: Option<&Error>, events: &[RenderedEvent]) {
@@ -971,7 +1063,10 @@ impl Worker {
 
     /// Sleeps `d` unless `close` comes first (then `false`).
     fn sleep(&self, d: Duration) -> bool {
-        let deadline = Instant::now() + d;
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(d)
+            .unwrap_or(now + Duration::from_secs(86_400 * 365));
         let q = wait_while_until(&self.sh.work, self.sh.lock(), deadline, |q| !q.stop);
         !q.stop
     }
@@ -1051,7 +1146,8 @@ impl Worker {
             if let Some(ra) = retry_after {
                 delay = delay.max(ra);
             }
-            if start.elapsed() + delay > cfg.max_retry_time {
+            // Saturating: a `Retry-After` may ask for up to `u64::MAX` seconds.
+            if start.elapsed().saturating_add(delay) > cfg.max_retry_time {
                 return Err(Failure::Exhausted(Error::new(
                     ErrorKind::Internal,
                     format!(

@@ -13,16 +13,25 @@
 //! before the event is first sent, so it survives a power loss from then on. Acknowledgements are not
 //! synced: losing one only causes a duplicate.
 //!
+//! One dispatcher per directory: `open` takes an exclusive advisory lock (`flock(2)`) on the file
+//! `spool.lock` in the directory and holds it until [`Spool::close`] or the spool is dropped; the
+//! kernel releases it when the process ends, however it ends, so a killed process's spool is taken
+//! over by the next one. A second open while it is held (another process, or another client of this
+//! one) fails with an options error naming the directory and the holder's process id, which the lock
+//! file records. The lock file is never deleted: removing it while another process waits to lock it
+//! would let two processes each hold a lock on a different file of the same name.
+//!
 //! This module owns the files and nothing else: it does not send, retry or decide.
 
 use super::dispatcher::Outgoing;
 use super::pyjson::write_json_string;
 use super::wire::{EventContext, EventRequest, HttpMethod, RenderedEvent};
 use crate::error::{Error, ErrorKind};
+use arc_swap::ArcSwapOption;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -58,6 +67,8 @@ struct State {
     segments: BTreeMap<u64, Segment>,
     total_bytes: u64,
     line: String,
+    /// [`Spool::close`] was called: nothing is written any more (the lock is released).
+    closed: bool,
 }
 
 /// An open spool directory. Shared by the callers of `submit` (append) and the dispatcher thread
@@ -67,6 +78,10 @@ pub struct Spool {
     max_bytes: u64,
     segment_bytes: u64,
     state: Mutex<State>,
+    /// The locked `spool.lock`, held while this spool may write. Not behind `state`'s mutex, so that a
+    /// forked child can let go of its inherited copy without taking a lock the parent's threads may
+    /// have held at the fork.
+    dir_lock: ArcSwapOption<File>,
 }
 
 impl std::fmt::Debug for Spool {
@@ -83,6 +98,68 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
         ErrorKind::Internal,
         format!("spool: {what} {}: {e}", path.display()),
     )
+}
+
+/// The lock file's name in the spool directory.
+pub const LOCK_FILE: &str = "spool.lock";
+
+/// Takes the exclusive advisory lock of `file` without waiting: `Ok(false)` when another open file
+/// (of this process or another) holds it.
+#[allow(unsafe_code)]
+fn try_lock(file: &File) -> std::io::Result<bool> {
+    use std::os::unix::io::AsRawFd as _;
+    loop {
+        // SAFETY: `flock` takes two integers and touches no memory of ours; the descriptor is
+        // `file`'s, open for the whole call since `file` is borrowed. (`File::try_lock` does the same
+        // safely but needs Rust 1.89; the crate supports 1.82.)
+        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if r == 0 {
+            return Ok(true);
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => return Ok(false),
+            Some(libc::EINTR) => continue,
+            _ => return Err(e),
+        }
+    }
+}
+
+/// Locks `dir`'s lock file for this process (writing its pid into it), or says who holds it.
+fn lock_dir(dir: &Path) -> Result<File, Error> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| io_err("cannot open", &path, e))?;
+    if !try_lock(&file).map_err(|e| io_err("cannot lock", &path, e))? {
+        let mut text = String::new();
+        let _ = file.read_to_string(&mut text);
+        let holder = match text.trim().parse::<u32>() {
+            Ok(pid) if pid == std::process::id() => {
+                format!("another client of this process (pid {pid})")
+            }
+            Ok(pid) => format!("another libvwo process (pid {pid})"),
+            Err(_) => "another libvwo process or client".to_owned(),
+        };
+        return Err(Error::options(
+            "delivery.spool_dir",
+            format_args!(
+                "the spool directory {} is in use by {holder}: a spool directory serves one client \
+                 at a time; close that client, or give this one another directory",
+                dir.display()
+            ),
+        ));
+    }
+    // Who holds it, for the message above (informative only: the lock is what counts).
+    let pid = format!("{}\n", std::process::id());
+    if file.set_len(0).is_ok() {
+        let _ = file.write_all(pid.as_bytes());
+    }
+    Ok(file)
 }
 
 fn seg_path(dir: &Path, no: u64, ext: &str) -> PathBuf {
@@ -223,9 +300,13 @@ fn read_request(v: &Value) -> Option<EventRequest> {
 
 impl Spool {
     /// Opens (creating it if needed) the spool in `dir`, bounded to `max_bytes` on disk, and returns
-    /// the events never acknowledged, oldest first. Fully acknowledged segments are deleted.
+    /// the events never acknowledged, oldest first. Fully acknowledged segments are deleted. Fails
+    /// with an [`ErrorKind::InvalidOptions`] error naming `delivery.spool_dir` and the directory when
+    /// another spool (another process, or another client of this one) holds the directory.
     pub fn open(dir: &Path, max_bytes: u64) -> Result<(Spool, Vec<Recovered>), Error> {
         fs::create_dir_all(dir).map_err(|e| io_err("cannot create", dir, e))?;
+        // Before anything is read: the segments are the holder's until it lets go.
+        let lock = lock_dir(dir)?;
         let mut logs = Vec::new();
         let mut acks = Vec::new();
         for entry in fs::read_dir(dir).map_err(|e| io_err("cannot read", dir, e))? {
@@ -355,7 +436,9 @@ impl Spool {
                     segments,
                     total_bytes,
                     line: String::with_capacity(1024),
+                    closed: false,
                 }),
+                dir_lock: ArcSwapOption::from_pointee(lock),
             },
             recovered,
         ))
@@ -396,6 +479,12 @@ impl Spool {
     pub fn append(&self, outgoing: &Outgoing) -> Result<SpoolTicket, Error> {
         let mut guard = self.lock();
         let st = &mut *guard;
+        if st.closed {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "the dispatcher is closed (its spool is released)",
+            ));
+        }
         let needs_rotation = st
             .segments
             .get(&st.current_no)
@@ -518,6 +607,11 @@ impl Spool {
         }
         let mut guard = self.lock();
         let st = &mut *guard;
+        if st.closed {
+            // The directory may belong to another spool by now: an event settled this late is sent
+            // again by it (a duplicate, never a loss).
+            return;
+        }
         let mut text = String::with_capacity(tickets.len() * 8);
         let mut i = 0;
         while i < tickets.len() {
@@ -567,6 +661,9 @@ impl Spool {
     pub fn compact(&self) {
         let mut guard = self.lock();
         let st = &mut *guard;
+        if st.closed {
+            return;
+        }
         let done: Vec<u64> = st
             .segments
             .iter()
@@ -576,6 +673,27 @@ impl Spool {
         for no in done {
             self.delete(st, no);
         }
+    }
+
+    /// Compacts, stops writing (later appends fail, acknowledgements are ignored) and releases the
+    /// directory's lock, so that another spool may open it. Idempotent.
+    pub fn close(&self) {
+        self.compact();
+        let mut st = self.lock();
+        st.closed = true;
+        // Released while `state` is held, so that no write of this spool can follow.
+        self.dir_lock.store(None);
+    }
+
+    /// In a forked child: closes the child's copy of the lock file's descriptor (the parent's keeps
+    /// the lock), so that the lock goes with the parent even if the child lives on. Touches no mutex.
+    pub fn release_in_forked_child(&self) {
+        self.dir_lock.store(None);
+    }
+
+    /// Whether this spool still holds its directory.
+    pub fn holds_lock(&self) -> bool {
+        self.dir_lock.load().is_some()
     }
 }
 
@@ -649,6 +767,51 @@ mod tests {
             Outgoing::Request(r) => assert_eq!(r.wire_url(), req.wire_url()),
             Outgoing::BatchEvent { .. } => panic!("expected the request"),
         }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn one_spool_per_directory() {
+        let dir = tmp("lock");
+        let (a, _) = Spool::open(&dir, 1 << 20).unwrap();
+        assert!(a.holds_lock());
+        let e = Spool::open(&dir, 1 << 20).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidOptions);
+        let m = e.to_string();
+        assert!(m.starts_with("delivery.spool_dir: "), "{m}");
+        assert!(m.contains(&dir.display().to_string()), "{m}");
+        assert!(
+            m.contains(&format!(
+                "another client of this process (pid {})",
+                std::process::id()
+            )),
+            "{m}"
+        );
+        // Refused before anything was read or created: the holder's files are as they were.
+        let req = Outgoing::Request(EventRequest {
+            method: HttpMethod::Get,
+            url: "http://h/x".into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+        });
+        let t = a.append(&req).unwrap();
+        a.close();
+        assert!(!a.holds_lock());
+        assert!(a.append(&req).is_err(), "a closed spool writes nothing");
+        a.ack(&[t]);
+        // Released by close: the next one takes over, and finds the unacknowledged event.
+        let (b, rec) = Spool::open(&dir, 1 << 20).unwrap();
+        assert_eq!(rec.len(), 1);
+        assert!(Spool::open(&dir, 1 << 20).is_err());
+        // Released by drop as well.
+        drop(b);
+        let (c, _) = Spool::open(&dir, 1 << 20).unwrap();
+        drop(c);
+        assert!(
+            dir.join(LOCK_FILE).exists(),
+            "the lock file is never deleted"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -8,14 +8,16 @@
 use super::wire::{EventRequest, HttpMethod};
 use std::fmt;
 use std::io::Read as _;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What the server answered (any status, including 4xx and 5xx).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     /// HTTP status code.
     pub status: u16,
-    /// The `Retry-After` header when it is a number of seconds (HTTP dates are not honoured).
+    /// How long the `Retry-After` header asks to wait: its delta-seconds (a number too large for a
+    /// `u64` saturates), or the time from now until its HTTP date (any of the three forms of RFC 9110
+    /// §5.6.7; a date in the past is zero). `None` when absent or unparsable.
     pub retry_after: Option<Duration>,
     /// The response body, lossily decoded as UTF-8 and cut at [`MAX_BODY_BYTES`].
     pub body: String,
@@ -290,8 +292,7 @@ fn read_response(resp: ureq::Response) -> Result<Response, TransportError> {
     let status = resp.status();
     let retry_after = resp
         .header("Retry-After")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+        .and_then(|v| retry_after(v, SystemTime::now()));
     let mut bytes = Vec::new();
     resp.into_reader()
         .take(MAX_BODY_BYTES)
@@ -311,6 +312,144 @@ fn read_response(resp: ureq::Response) -> Result<Response, TransportError> {
         retry_after,
         body,
     })
+}
+
+/// The wait a `Retry-After` value asks for, seen at `now`: delta-seconds (digits only; past `u64`
+/// it saturates, and the dispatcher's retry-time limit then ends the retries), or an HTTP date, the
+/// wait being the time from `now` until it (zero when it has passed). `None` when it is neither.
+fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(v.parse::<u64>().unwrap_or(u64::MAX)));
+    }
+    let now_secs = match now.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    };
+    let at = http_date(v, year_of(now_secs))?;
+    let target = if at >= 0 {
+        UNIX_EPOCH.checked_add(Duration::from_secs(at.unsigned_abs()))?
+    } else {
+        UNIX_EPOCH.checked_sub(Duration::from_secs(at.unsigned_abs()))?
+    };
+    Some(target.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const LONG_DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// Days from 1970-01-01 to the given civil date (proleptic Gregorian; H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil year that contains the Unix time `secs`.
+fn year_of(secs: i64) -> i64 {
+    // The inverse of `days_from_civil`, year only.
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    yoe + era * 400 + i64::from(mp >= 10)
+}
+
+fn two_digits(s: &str) -> Option<u32> {
+    (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// `HH:MM:SS` as seconds into the day (a leap second, `:60`, is accepted as RFC 9110 allows).
+fn time_of_day(s: &str) -> Option<i64> {
+    let mut it = s.split(':');
+    let (h, m, sec) = (
+        two_digits(it.next()?)?,
+        two_digits(it.next()?)?,
+        two_digits(it.next()?)?,
+    );
+    (it.next().is_none() && h < 24 && m < 60 && sec <= 60)
+        .then_some(i64::from(h * 3600 + m * 60 + sec))
+}
+
+/// An HTTP date (RFC 9110 §5.6.7) as Unix seconds: the IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`
+/// and the two obsolete forms recipients must accept, RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT` (a
+/// two-digit year more than 50 years after `this_year` is taken from the century before) and asctime
+/// `Sun Nov  6 08:49:37 1994`. The day name is checked to be one, not to match the date.
+fn http_date(s: &str, this_year: i64) -> Option<i64> {
+    let month = |m: &str| MONTHS.iter().position(|k| *k == m).map(|i| i as u32 + 1);
+    let (year, mon, day, secs) = if let Some((wday, rest)) = s.split_once(',') {
+        let parts: Vec<&str> = rest.split_ascii_whitespace().collect();
+        match parts.as_slice() {
+            // IMF-fixdate
+            [d, m, y, t, "GMT"] if DAYS.contains(&wday) => {
+                let y = (y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| y.parse::<i64>().ok())
+                    .flatten()?;
+                (y, month(m)?, two_digits(d)?, time_of_day(t)?)
+            }
+            // RFC 850
+            [date, t, "GMT"] if LONG_DAYS.contains(&wday) => {
+                let mut dm = date.split('-');
+                let (d, m, yy) = (dm.next()?, dm.next()?, dm.next()?);
+                if dm.next().is_some() {
+                    return None;
+                }
+                let yy = i64::from(two_digits(yy)?);
+                let mut y = this_year - this_year.rem_euclid(100) + yy;
+                if y > this_year + 50 {
+                    y -= 100;
+                }
+                (y, month(m)?, two_digits(d)?, time_of_day(t)?)
+            }
+            _ => return None,
+        }
+    } else {
+        // asctime: the day of the month is one digit after two spaces, or two digits.
+        let parts: Vec<&str> = s.split_ascii_whitespace().collect();
+        let [wday, m, d, t, y] = parts.as_slice() else {
+            return None;
+        };
+        let d = match d.len() {
+            1 if d.bytes().all(|b| b.is_ascii_digit()) => d.parse().ok()?,
+            _ => two_digits(d)?,
+        };
+        let y = (y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| y.parse::<i64>().ok())
+            .flatten()?;
+        if !DAYS.contains(wday) {
+            return None;
+        }
+        (y, month(m)?, d, time_of_day(t)?)
+    };
+    let month_days = match mon {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if day == 0 || day > month_days {
+        return None;
+    }
+    Some(days_from_civil(year, mon, day) * 86_400 + secs)
 }
 
 impl Transport for HttpTransport {
@@ -378,6 +517,111 @@ mod tests {
             ("http", "127.0.0.1")
         );
         assert_eq!(scheme_host("http://[::1]:80/"), ("http", "::1"));
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        // 1994-11-06 08:49:37 UTC, RFC 9110's example.
+        let t0 = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(
+            http_date("Sun, 06 Nov 1994 08:49:37 GMT", 2026),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            http_date("Sunday, 06-Nov-94 08:49:37 GMT", 2026),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            http_date("Sun Nov  6 08:49:37 1994", 2026),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            http_date("Sun Nov 06 08:49:37 1994", 2026),
+            Some(784_111_777)
+        );
+        // A two-digit year more than 50 years ahead is in the century before; otherwise this one.
+        assert_eq!(
+            http_date("Monday, 01-Jan-80 00:00:00 GMT", 2026),
+            Some(days_from_civil(1980, 1, 1) * 86_400),
+            "80 → 1980 (2080 is more than 50 years after 2026)"
+        );
+        assert_eq!(
+            http_date("Tuesday, 01-Jan-70 00:00:00 GMT", 2026),
+            Some(days_from_civil(2070, 1, 1) * 86_400),
+            "70 → 2070 (44 years ahead)"
+        );
+        assert_eq!(
+            http_date("Tuesday, 01-Jan-30 00:00:00 GMT", 2026),
+            Some(days_from_civil(2030, 1, 1) * 86_400)
+        );
+        assert_eq!(http_date("Tue, 29 Feb 2028 23:59:60 GMT", 2026), {
+            Some(days_from_civil(2028, 2, 29) * 86_400 + 86_400)
+        });
+        for bad in [
+            "",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 94 08:49:37 GMT",
+            "Sun, 31 Nov 1994 08:49:37 GMT",
+            "Sun, 29 Feb 1900 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49 GMT",
+            "Xyz, 06 Nov 1994 08:49:37 GMT",
+            "Sun, 06-Nov-94 08:49:37 GMT",
+            "Sunday, 06 Nov 1994 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 94",
+            "Sun, 06 Nov 1994 08:49:37 GMT extra",
+            "1.5",
+            "-3",
+            "soon",
+        ] {
+            assert_eq!(http_date(bad, 2026), None, "{bad:?}");
+            assert_eq!(retry_after(bad, t0), None, "{bad:?}");
+        }
+        assert_eq!(year_of(0), 1970);
+        assert_eq!(year_of(784_111_777), 1994);
+        assert_eq!(
+            year_of(days_from_civil(2000, 12, 31) * 86_400 + 86_399),
+            2000
+        );
+        assert_eq!(year_of(days_from_civil(2001, 1, 1) * 86_400), 2001);
+        assert_eq!(year_of(-1), 1969);
+    }
+
+    #[test]
+    fn retry_after_waits() {
+        let now = UNIX_EPOCH + Duration::from_millis(784_111_777_250);
+        assert_eq!(retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after("0", now), Some(Duration::ZERO));
+        // Too large for a u64: the longest wait (the dispatcher's retry-time limit then applies).
+        assert_eq!(
+            retry_after("99999999999999999999999", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        // A date: the time from now until it, to the millisecond.
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:40 GMT", now),
+            Some(Duration::from_millis(2750))
+        );
+        assert_eq!(
+            retry_after("Sunday, 06-Nov-94 08:49:40 GMT", now),
+            Some(Duration::from_millis(2750))
+        );
+        // A date already passed: retry now.
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        // Far ahead: a long wait, no overflow.
+        assert_eq!(
+            retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).map(|d| d.as_secs() / 86_400 / 365),
+            Some(8010)
+        );
     }
 
     #[test]

@@ -29,7 +29,10 @@ pub type vwo_logger_fn =
 /// `integrations`: the properties of one decision, as a JSON object text.
 pub type vwo_integrations_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, payload_json: *const c_char)>;
-/// `flush`: one batch of events was settled; `error_message` is NULL when it was delivered.
+/// `flush`: one batch of events was settled; `error_message` is NULL when it was delivered. Called once
+/// per batch, with the batch's events, also when a 413 made libvwo send it in pieces; only a batch
+/// whose pieces ended differently is reported twice: its delivered events (NULL error), then its
+/// failed ones.
 pub type vwo_flush_fn = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,

@@ -398,6 +398,10 @@ fn network_failure(e: crate::Error) -> Failure {
 ///
 /// `callbacks` may be NULL; libvwo copies the struct (see `vwo_callbacks` for threads and ownership).
 ///
+/// A `delivery.spool_dir` serves one client at a time: while a client (of this process or another)
+/// holds it, a launch on it fails with `VWO_INVALID_OPTIONS`, the message naming the directory and the
+/// holder's pid. Freeing or closing the holder releases it, and so does the end of its process.
+///
 /// On success `*client_out` is a new client, to free with `vwo_client_free`. Errors:
 /// `VWO_INVALID_SETTINGS` (message names the JSON path), `VWO_INVALID_JSON`, `VWO_INVALID_OPTIONS`,
 /// `VWO_STORAGE`.

@@ -709,3 +709,45 @@ fn compact_calls_answer_what_the_out_parameter_calls_answer() {
         vwo_client_free(client);
     }
 }
+
+/// A spool directory another client holds: `vwo_client_launch` fails with `VWO_INVALID_OPTIONS`, the
+/// message naming the option and the directory, and writes no handle; once the holder is freed a
+/// launch on it succeeds.
+#[test]
+fn a_held_spool_directory_fails_the_launch() {
+    let dir = std::env::temp_dir().join(format!("vwo-ffi-spool-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let settings =
+        CString::new(r#"{"accountId": 123456, "sdkKey": "abcdef", "campaigns": []}"#).unwrap();
+    let options = CString::new(
+        serde_json::json!({
+            "is_development_mode": true,
+            "delivery": {"spool_dir": dir.display().to_string()},
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let launch = |out: &mut *mut vwo_client| {
+        // SAFETY: valid strings and out-pointer.
+        unsafe { vwo_client_launch(settings.as_ptr(), options.as_ptr(), null(), out) }
+    };
+    let mut first: *mut vwo_client = null_mut();
+    assert_eq!(launch(&mut first), vwo_status::VWO_OK);
+    let mut second: *mut vwo_client = null_mut();
+    assert_eq!(launch(&mut second), vwo_status::VWO_INVALID_OPTIONS);
+    assert!(second.is_null(), "no handle on failure");
+    let m = last_error();
+    assert!(m.starts_with("delivery.spool_dir: "), "{m}");
+    assert!(m.contains(&dir.display().to_string()), "{m}");
+    assert!(
+        m.contains("in use by another client of this process"),
+        "{m}"
+    );
+    // SAFETY: the handle from launch, freed once.
+    unsafe { vwo_client_free(first) };
+    let mut third: *mut vwo_client = null_mut();
+    assert_eq!(launch(&mut third), vwo_status::VWO_OK);
+    // SAFETY: as above.
+    unsafe { vwo_client_free(third) };
+    let _ = std::fs::remove_dir_all(&dir);
+}

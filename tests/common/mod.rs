@@ -1,6 +1,7 @@
 //! A small HTTP/1.1 collector on 127.0.0.1 for the delivery tests: it records every request (method,
-//! path and query, headers, body) and answers as scripted: a status, a status with `Retry-After`, a
-//! delay, or a closed connection. It can be stopped (port closed) and started again on the same port.
+//! path and query, headers, body) and answers as scripted: a status, a status with `Retry-After` (in
+//! seconds or as an HTTP date), a delay, or a closed connection; it can also answer 413 to every body
+//! over a size. It can be stopped (port closed) and started again on the same port.
 //! Keep-alive is supported, one thread per connection. Every wait is bounded.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
@@ -22,10 +23,68 @@ pub enum Reply {
     Status(u16),
     /// This status with `Retry-After: <secs>`.
     RetryAfter(u16, u64),
+    /// This status with `Retry-After: <HTTP date>`, the date this many seconds after the answer
+    /// (truncated to the second, as a date is), written in the given form.
+    RetryAfterDate(u16, i64, DateForm),
     /// Wait, then `200 OK` (the client has usually given up by then).
     Delay(Duration),
     /// Close the connection without answering.
     Close,
+}
+
+/// The three forms of an HTTP date (RFC 9110 §5.6.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateForm {
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`
+    Imf,
+    /// `Sunday, 06-Nov-94 08:49:37 GMT`
+    Rfc850,
+    /// `Sun Nov  6 08:49:37 1994`
+    Asctime,
+}
+
+/// The Unix time `secs` as an HTTP date in `form`.
+pub fn http_date(secs: i64, form: DateForm) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const LONG: [&str; 7] = [
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+    ];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    let (h, mi, s) = (tod / 3600, tod / 60 % 60, tod % 60);
+    let wd = days.rem_euclid(7) as usize;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let mon = MONTHS[(m - 1) as usize];
+    match form {
+        DateForm::Imf => format!(
+            "{}, {d:02} {mon} {y:04} {h:02}:{mi:02}:{s:02} GMT",
+            DAYS[wd]
+        ),
+        DateForm::Rfc850 => format!(
+            "{}, {d:02}-{mon}-{:02} {h:02}:{mi:02}:{s:02} GMT",
+            LONG[wd],
+            y % 100
+        ),
+        DateForm::Asctime => format!("{} {mon} {d:>2} {h:02}:{mi:02}:{s:02} {y:04}", DAYS[wd]),
+    }
 }
 
 /// One request as it arrived.
@@ -57,6 +116,8 @@ struct Inner {
     script: Mutex<VecDeque<Reply>>,
     default_reply: Mutex<Option<Reply>>,
     response_body: Mutex<String>,
+    /// Bodies longer than this are answered 413, before any script.
+    max_body: Mutex<Option<usize>>,
     running: AtomicBool,
     conns: Mutex<Vec<TcpStream>>,
 }
@@ -123,6 +184,12 @@ impl TestServer {
 
     pub fn set_default(&self, reply: Reply) {
         *self.inner.default_reply.lock().unwrap() = Some(reply);
+    }
+
+    /// Answers 413 to every request whose body is longer than `bytes` (`None`: no limit). Such a request
+    /// does not consume a scripted reply.
+    pub fn set_max_body(&self, bytes: Option<usize>) {
+        *self.inner.max_body.lock().unwrap() = bytes;
     }
 
     pub fn set_body(&self, body: &str) {
@@ -236,16 +303,21 @@ fn handle(inner: Arc<Inner>, conn: TcpStream) {
         if rd.read_exact(&mut body).is_err() {
             return;
         }
-        let reply = inner
-            .script
-            .lock()
-            .unwrap()
-            .pop_front()
-            .or(*inner.default_reply.lock().unwrap())
-            .unwrap_or(Reply::Ok);
+        let too_large = inner.max_body.lock().unwrap().is_some_and(|max| len > max);
+        let reply = if too_large {
+            Reply::Status(413)
+        } else {
+            inner
+                .script
+                .lock()
+                .unwrap()
+                .pop_front()
+                .or(*inner.default_reply.lock().unwrap())
+                .unwrap_or(Reply::Ok)
+        };
         let status = match reply {
             Reply::Ok | Reply::Delay(_) => 200,
-            Reply::Status(s) | Reply::RetryAfter(s, _) => s,
+            Reply::Status(s) | Reply::RetryAfter(s, _) | Reply::RetryAfterDate(s, _, _) => s,
             Reply::Close => 0,
         };
         {
@@ -281,6 +353,16 @@ fn handle(inner: Arc<Inner>, conn: TcpStream) {
             Reply::RetryAfter(s, secs) => format!(
                 "HTTP/1.1 {s} Scripted\r\nRetry-After: {secs}\r\nContent-Length: 3\r\n\r\nerr"
             ),
+            Reply::RetryAfterDate(s, ahead, form) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs() as i64;
+                format!(
+                    "HTTP/1.1 {s} Scripted\r\nRetry-After: {}\r\nContent-Length: 3\r\n\r\nerr",
+                    http_date(now + ahead, form)
+                )
+            }
         };
         if out.write_all(resp.as_bytes()).is_err() {
             return;
