@@ -358,3 +358,110 @@ fn reads_and_writes_vwo_python_sdk_records() {
         );
     }
 }
+
+/// One command of a RESP client (`*N` then N bulk strings), or None at the end of the connection.
+fn read_command(r: &mut impl std::io::BufRead) -> Option<Vec<String>> {
+    let mut line = String::new();
+    r.read_line(&mut line).ok().filter(|&n| n > 0)?;
+    let n: usize = line.trim().strip_prefix('*')?.parse().ok()?;
+    let mut args = Vec::with_capacity(n);
+    for _ in 0..n {
+        line.clear();
+        r.read_line(&mut line).ok()?;
+        let len: usize = line.trim().strip_prefix('$')?.parse().ok()?;
+        let mut data = vec![0; len + 2];
+        r.read_exact(&mut data).ok()?;
+        data.truncate(len);
+        args.push(String::from_utf8(data).ok()?);
+    }
+    Some(args)
+}
+
+extern "C" fn ignore_signal(_: libc::c_int) {}
+
+/// A signal that lands while a lookup waits for Redis's reply can fail the socket read with EINTR even
+/// under SA_RESTART (signal(7): socket reads with a timeout set; Go's runtime sends signals to every
+/// thread). Such a lookup is not failed: its GET is sent again on a new connection. A fake Redis on
+/// 127.0.0.1 holds the first reply of each round for 300 ms while the reading thread is signalled. The
+/// kernel may also restart the read (the reply then arrives on the first connection), so the test runs
+/// rounds until one was interrupted, and every round must answer the lookup.
+#[test]
+fn a_lookup_interrupted_by_a_signal_is_retried() {
+    use std::io::{BufReader, Write};
+    use std::os::unix::thread::JoinHandleExt;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{mpsc, Arc, Mutex};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let delay_next = Arc::new(AtomicBool::new(false));
+    let gets = Arc::new(AtomicUsize::new(0));
+    let (waiting_tx, waiting_rx) = mpsc::channel::<()>();
+    let waiting_tx = Arc::new(Mutex::new(waiting_tx));
+    {
+        let (delay_next, gets) = (delay_next.clone(), gets.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let stream = stream.unwrap();
+                let (delay_next, gets, waiting_tx) =
+                    (delay_next.clone(), gets.clone(), waiting_tx.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut writer = stream;
+                    while let Some(cmd) = read_command(&mut reader) {
+                        if cmd[0].eq_ignore_ascii_case("GET") {
+                            gets.fetch_add(1, Ordering::SeqCst);
+                            if delay_next.swap(false, Ordering::SeqCst) {
+                                waiting_tx.lock().unwrap().send(()).unwrap();
+                                std::thread::sleep(Duration::from_millis(300));
+                            }
+                            let _ = writer.write_all(b"$-1\r\n");
+                        } else {
+                            let _ = writer.write_all(b"+OK\r\n");
+                        }
+                    }
+                });
+            }
+        });
+    }
+
+    // Go's handlers ask for restarts (SA_RESTART); so does this one.
+    // SAFETY: installs a handler that does nothing for SIGUSR1, which nothing else in this test binary uses.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = ignore_signal as *const () as usize;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        assert_eq!(
+            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
+            0
+        );
+    }
+    let mut config = RedisStorageConfig::new(format!("redis://127.0.0.1:{port}/0"));
+    config.timeout = Duration::from_secs(3);
+    let logger = Arc::new(vwo::log::StderrLogger);
+    let store =
+        Arc::new(vwo::RedisUserStorage::open(config, logger, vwo::LogLevel::Error).unwrap());
+    let mut interrupted_rounds = 0;
+    for round in 0..20 {
+        let before = gets.load(Ordering::SeqCst);
+        delay_next.store(true, Ordering::SeqCst);
+        let s = store.clone();
+        let lookup = std::thread::spawn(move || vwo::UserStorage::get(&*s, "user-1", "ab"));
+        waiting_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        std::thread::sleep(Duration::from_millis(50)); // the reader is blocked in recv by now
+                                                       // SAFETY: the thread is alive (joined below) and SIGUSR1 has the handler installed above.
+        assert_eq!(
+            unsafe { libc::pthread_kill(lookup.as_pthread_t(), libc::SIGUSR1) },
+            0
+        );
+        assert_eq!(lookup.join().unwrap(), Ok(None), "round {round}");
+        if gets.load(Ordering::SeqCst) - before == 2 {
+            interrupted_rounds += 1;
+            if interrupted_rounds == 3 {
+                return;
+            }
+        }
+    }
+    panic!("only {interrupted_rounds} of 20 signalled lookups were interrupted: the retry was not exercised");
+}

@@ -14,7 +14,8 @@
 //! an `Err` (the client logs it and decides as with nothing stored). After a connection failure, lookups
 //! fail at once for [`RETRY_INTERVAL`] instead of each waiting for the timeout. A failed write stays
 //! queued and is retried with backoff up to `write_attempts` times, then dropped and counted. The queue
-//! holds `max_pending_writes` records at most.
+//! holds `max_pending_writes` records at most. A command whose socket call a signal interrupted (`EINTR`,
+//! which Go programs see often) is sent again on a new connection within its timeout.
 //!
 //! Fork: connections and the queue belong to the process that made them; a forked child starts with an
 //! empty pool and queue and its own writer thread.
@@ -241,13 +242,41 @@ impl Shared {
             }
         }
         let client = redis::Client::open(self.info.clone()).map_err(|e| format!("connect: {e}"))?;
-        let con = client
-            .get_connection_with_timeout(self.config.connect_timeout)
-            .map_err(|e| format!("connect: {e}"))?;
+        let deadline = Instant::now() + self.config.connect_timeout;
+        let con = loop {
+            match client.get_connection_with_timeout(self.config.connect_timeout) {
+                Ok(con) => break con,
+                Err(e) if interrupted(&e) && Instant::now() < deadline => continue,
+                Err(e) => return Err(format!("connect: {e}")),
+            }
+        };
         con.set_read_timeout(Some(self.config.timeout))
             .and_then(|_| con.set_write_timeout(Some(self.config.timeout)))
             .map_err(|e| format!("connect: {e}"))?;
         Ok(con)
+    }
+
+    /// Runs one idempotent command (a `GET`, a pipeline of `SET`s) on a pooled connection. A signal
+    /// that interrupts a socket call of a connection with a timeout set fails it with `EINTR` even under
+    /// `SA_RESTART` (signal(7)); the Go runtime, profilers and timers send such signals to any thread.
+    /// So an interrupted command is run again, on a new connection (the old one may hold half a
+    /// reply), until the timeout is spent. Other failures are returned as they are.
+    fn run<T>(
+        &self,
+        mut command: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> Result<T, String> {
+        let deadline = Instant::now() + self.config.timeout;
+        loop {
+            let mut con = self.connection()?;
+            match command(&mut con) {
+                Ok(v) => {
+                    self.give_back(con);
+                    return Ok(v);
+                }
+                Err(e) if interrupted(&e) && Instant::now() < deadline => continue,
+                Err(e) => return Err(e.to_string()),
+            }
+        }
     }
 
     /// Returns a healthy connection to the pool (a failed one is dropped: it may hold half a reply).
@@ -265,16 +294,13 @@ impl Shared {
                 self.info.addr
             ));
         }
-        let mut con = self.connection().inspect_err(|e| self.failed("GET", e))?;
-        let reply: Option<Vec<u8>> = match redis::cmd("GET").arg(key).query(&mut con) {
+        let reply: Option<Vec<u8>> = match self.run(|con| redis::cmd("GET").arg(key).query(con)) {
             Ok(r) => r,
             Err(e) => {
-                let e = e.to_string();
                 self.failed("GET", &e);
                 return Err(format!("Redis GET {key}: {e}"));
             }
         };
-        self.give_back(con);
         self.succeeded();
         let Some(bytes) = reply else {
             return Ok(None);
@@ -506,7 +532,6 @@ fn writer(sh: Arc<Shared>) {
 
 /// One pipeline of `SET key value [EX ttl]`.
 fn send(sh: &Shared, batch: &[(String, String, u64)]) -> Result<(), String> {
-    let mut con = sh.connection()?;
     let mut pipe = redis::pipe();
     for (key, value, _) in batch {
         let cmd = pipe.cmd("SET").arg(key).arg(value);
@@ -515,9 +540,14 @@ fn send(sh: &Shared, batch: &[(String, String, u64)]) -> Result<(), String> {
         }
         cmd.ignore();
     }
-    pipe.query::<()>(&mut con).map_err(|e| e.to_string())?;
-    sh.give_back(con);
-    Ok(())
+    sh.run(|con| pipe.query::<()>(con))
+}
+
+/// Whether a failure is a socket call interrupted by a signal (`EINTR`).
+fn interrupted(e: &redis::RedisError) -> bool {
+    std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::Interrupted)
 }
 
 #[cfg(test)]
