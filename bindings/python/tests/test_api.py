@@ -318,6 +318,28 @@ def test_fork_child_decides_and_tracks(collector):
     assert [p for p, _v in visitors].count("/server-side/track-goal") == 1
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_fork_child_of_a_spooling_client_sends_without_the_spool(collector, tmp_path):
+    # libvwo lets one client hold a spool directory; the parent keeps it, the relaunched child queues in
+    # memory. The child's relaunch must not fail on the parent's lock.
+    logger = QuietLogger()
+    c = vwo.launch(settings_text(AB), base_url=collector.base_url, logger=logger,
+                   delivery={"spool_dir": str(tmp_path)})
+    def child():
+        b = c.activate(AB, "Chris")
+        return [b, c.close(timeout=10), [m for _l, m in logger.messages if "relaunch" in m]]
+
+    b, ok, relaunch_errors = in_forked_child(child)
+    assert b in ("Control", "Variation-1") and ok is True
+    assert relaunch_errors == []
+    assert c.activate(AB, "Ashley") in ("Control", "Variation-1")
+    assert c.close(timeout=10) is True
+    from urllib.parse import parse_qs, urlsplit
+    visitors = sorted(parse_qs(urlsplit(t).query)["u"][0] for _m, t, _b, _h in collector.take())
+    assert len(visitors) == 2 and len(set(visitors)) == 2, visitors
+
+
 def test_settings_fetch_and_update(collector):
     ab = settings_text(AB)
     ft = json.loads(settings_text(FT))

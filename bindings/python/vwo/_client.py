@@ -496,7 +496,7 @@ class VWO:
         send) is abandoned, never freed, and a fresh one takes its place."""
         self._finalizer.detach()
         out = _lib.Client()
-        st = lib.vwo_client_launch(self._settings.encode("utf-8"), self._options, byref(self._hooks.struct), byref(out))
+        st = lib.vwo_client_launch(self._settings.encode("utf-8"), _options_for_child(self._options), byref(self._hooks.struct), byref(out))
         if st != _lib.OK:
             _log(self._hooks.logger, logging.ERROR, "relaunch after fork failed: " + _lib.last_error())
             return
@@ -795,6 +795,19 @@ def _after_fork_in_child() -> None:
             c._relaunch_after_fork()
         except Exception as e:  # noqa: BLE001
             LOGGER.error("relaunch after fork raised %s: %s", type(e).__name__, e)
+
+
+def _options_for_child(options: bytes) -> bytes:
+    """The launch options of a client relaunched in a forked child: the parent's, but without an on-disk
+    spool, which stays the parent's (libvwo allows one client per spool directory, and the parent's
+    spooled events are the parent's to send); the child's events are queued in memory."""
+    if b"spool_dir" not in options:
+        return options
+    opts = json.loads(options)
+    delivery = opts.get("delivery")
+    if isinstance(delivery, dict):
+        delivery.pop("spool_dir", None)
+    return json.dumps(opts).encode("utf-8")
 
 
 if hasattr(os, "register_at_fork"):
