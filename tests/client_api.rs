@@ -69,6 +69,30 @@ fn global_track_skips_paused_campaigns() {
         .is_none());
 }
 
+/// vwo-python-sdk 1.68.2: a list of campaign keys naming no running campaign (unknown, paused, or none
+/// at all) answers an empty result ({}), where the "all campaigns" form with nothing to track answers None;
+/// nothing is sent.
+#[test]
+fn a_list_naming_no_running_campaign_tracks_nothing_and_answers_empty() {
+    let (client, events) = launch_capturing(&ab_settings(100, "PAUSED"), LaunchOptions::default());
+    for keys in [&["not_in_settings"][..], &[], &["paused"]] {
+        assert_eq!(
+            client.track(TrackCampaigns::List(keys), "Ashley", "CUSTOM", None),
+            Some(vec![]),
+            "{keys:?}"
+        );
+    }
+    assert_eq!(
+        client.track(TrackCampaigns::All, "Ashley", "NO_SUCH_GOAL", None),
+        None
+    );
+    assert_eq!(
+        client.track(TrackCampaigns::List(&[]), "", "CUSTOM", None),
+        None
+    );
+    assert!(events.0.lock().unwrap().is_empty());
+}
+
 /// Policy D3 and spec §3.5 example D: a bucket value of 10001 matches no range: no variation, no event,
 /// no panic, `false` for track.
 #[test]

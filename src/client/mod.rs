@@ -491,7 +491,9 @@ impl Client {
                 LogLevel::Error,
                 "[track] no running campaign to track goal {goal_identifier} in"
             );
-            return None;
+            // vwo-python-sdk answers a list naming no running campaign (or an empty one) with {}, and
+            // the "all campaigns" form with None.
+            return matches!(campaigns, TrackCampaigns::List(_)).then(Vec::new);
         }
 
         let arch = settings.is_event_arch_enabled && !inner.batching;

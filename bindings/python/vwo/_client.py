@@ -41,7 +41,6 @@ class LOG_LEVELS:
 
 _GOAL_TYPES = (GOAL_TYPES.REVENUE, GOAL_TYPES.CUSTOM, GOAL_TYPES.ALL)
 _LOG_LEVELS = (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR)
-_LOG_LEVEL_NAMES = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
 
 
 class UserStorage:
@@ -686,12 +685,11 @@ class VWO:
                 _log(self._hooks.logger, logging.ERROR, "track: " + _lib.last_error())
                 return None
             return None if raw == b"null" else _loads(raw)
-        if isinstance(campaign_specifier, (list, tuple)):
-            if not all(isinstance(c, str) for c in campaign_specifier):
-                _log(self._hooks.logger, logging.ERROR, "track: campaign keys must be strings")
-                return None
+        if isinstance(campaign_specifier, list):
+            # As vwo-python-sdk: an entry that is not a str names no campaign, and a list naming no
+            # running campaign of the settings (or an empty one) answers {} (libvwo's answer).
             try:
-                keys = _dumps(list(campaign_specifier)).encode("utf-8")
+                keys = _dumps([c for c in campaign_specifier if isinstance(c, str)]).encode("utf-8")
             except (ValueError, UnicodeEncodeError):
                 return None
             out = _lib.OwnedStr()
@@ -734,6 +732,8 @@ class VWO:
     def flush_events(self, mode: str = "sync") -> Optional[bool]:
         """Sends queued events now and waits for them ("sync"; "async" does not wait). True when event
         batching is on, None when it is off (vwo-python-sdk's results)."""
+        if self._opted_out:
+            return False  # vwo-python-sdk: nothing is flushed once opted out, in either mode
         report = _lib.FlushReport()
         st = lib.vwo_client_flush_events(self._h, 0 if mode == "async" else _lib.TIMEOUT_DEFAULT, byref(report))
         if st != 0:
@@ -762,6 +762,10 @@ class VWO:
         if (account_id is not None and a is None) or (sdk_key is not None and k is None):
             _log(self._hooks.logger, logging.ERROR, "get_and_update_settings_file: account_id and sdk_key must be strings")
             return None
+        if a == b"" or k == b"":
+            # vwo-python-sdk answers an empty account id or SDK key with the settings in force, unfetched.
+            _log(self._hooks.logger, logging.ERROR, "get_and_update_settings_file: account_id and sdk_key must not be empty")
+            return self._settings
         out = _lib.OwnedStr()
         st = lib.vwo_client_get_and_update_settings_file(self._h, a, k, bool(is_via_webhook), byref(out))
         if st != 0:
@@ -847,6 +851,8 @@ def launch(
     ``user_storage`` launch option, passed through: ``{"redis": {...}}``, ``{"file": {"path": ...}}`` or
     ``{"memory": {"maxEntries": ...}}``). Unknown keyword arguments are ignored, as vwo-python-sdk does.
     """
+    if not logger:
+        logger = None  # vwo-python-sdk: a falsy logger (False, 0, "") means its default logger
     def bad(why: str) -> None:
         _log(logger if _has(logger, "log") else None, logging.ERROR, "launch: " + why)
 
@@ -862,6 +868,10 @@ def launch(
         return None
     if integrations is not None and not _has(integrations, "callback"):
         bad("integrations must have a callback method")
+        return None
+    if is_development_mode and is_development_mode is not True:
+        # vwo-python-sdk: any falsy value means off; a true value must be the bool True.
+        bad("is_development_mode must be a bool")
         return None
     opts: Dict[str, Any] = {"sdk_name_suffix": SDK_NAME_SUFFIX, "is_development_mode": bool(is_development_mode)}
     if logger is None:
@@ -897,9 +907,13 @@ def launch(
             return None
         opts["batch_events"] = be
     if log_level is not None:
-        level = _LOG_LEVEL_NAMES.get(log_level) if isinstance(log_level, str) else log_level
-        if type(level) is int and level in _LOG_LEVELS:
-            opts["log_level"] = level
+        # vwo-python-sdk takes the logging module's DEBUG, INFO, WARNING, ERROR (ints) or 0 (NOTSET, its
+        # default level) and refuses the rest, names included.
+        if type(log_level) is not int or (log_level != 0 and log_level not in _LOG_LEVELS):
+            bad("log_level must be one of logging.DEBUG, INFO, WARNING, ERROR (10, 20, 30, 40)")
+            return None
+        if log_level:
+            opts["log_level"] = log_level
     if base_url is not None:
         opts["base_url"] = base_url
     if delivery is not None:
