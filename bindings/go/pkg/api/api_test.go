@@ -561,3 +561,37 @@ func TestOptionsEncodingOfMapsOfOneSize(t *testing.T) {
 		}
 	}
 }
+
+// A map changed between calls is read afresh on every call: values changed in place, a key replaced
+// by another (same size, other keys) and a key removed all change the decision as a new map would.
+// Nothing is remembered per map; libvwo only recognises an options text it parsed before.
+func TestChangedOptionMapIsReadAgain(t *testing.T) {
+	inst := launchT(t, benchSettings(t), api.WithDevelopmentMode())
+	const key, user = "ab_footer_cta", "user_1" // segments: not country lower(cn); 100% traffic
+	attrs := map[string]interface{}{"country": "CN", "plan": "free"}
+	opt := map[string]interface{}{"customVariables": attrs}
+	for i := 0; i < 3; i++ {
+		attrs["country"] = "CN"
+		if v := inst.GetVariationName(key, user, opt); v != "" {
+			t.Fatalf("round %d, country CN: %q, want no variation", i, v)
+		}
+		attrs["country"] = "US"
+		if v := inst.GetVariationName(key, user, opt); v == "" {
+			t.Fatalf("round %d, country US: no variation", i)
+		}
+	}
+	delete(attrs, "plan")
+	attrs["country"] = "cn"
+	attrs["tier"] = 1 // same size as before, other keys
+	if v := inst.GetVariationName(key, user, opt); v != "" {
+		t.Fatalf("country cn with tier: %q, want no variation", v)
+	}
+	delete(attrs, "country")
+	if v := inst.GetVariationName(key, user, opt); v == "" {
+		t.Fatal("country removed: no variation")
+	}
+	opt["customVariables"] = map[string]interface{}{"country": "CN", "tier": 1}
+	if v := inst.GetVariationName(key, user, opt); v != "" {
+		t.Fatalf("customVariables replaced by a CN map: %q, want no variation", v)
+	}
+}
