@@ -10,20 +10,21 @@ import (
 	"unicode/utf8"
 )
 
-// optionKeys are the per-call option keys passed to libvwo: vwo-go-sdk's (customVariables,
+// optionKeyList are the per-call option keys passed to libvwo: vwo-go-sdk's (customVariables,
 // variationTargetingVariables, revenueValue, goalTypeToTrack, shouldTrackReturningUser) and libvwo's
 // additions (eventProperties, userAgent, userIpAddress, customProperties). Other keys are ignored, as
 // vwo-go-sdk ignores them.
-var optionKeys = map[string]struct{}{
-	"customVariables":             {},
-	"variationTargetingVariables": {},
-	"revenueValue":                {},
-	"goalTypeToTrack":             {},
-	"shouldTrackReturningUser":    {},
-	"eventProperties":             {},
-	"userAgent":                   {},
-	"userIpAddress":               {},
-	"customProperties":            {},
+var optionKeyList = [...]string{"customVariables", "variationTargetingVariables", "revenueValue",
+	"goalTypeToTrack", "shouldTrackReturningUser", "eventProperties", "userAgent", "userIpAddress",
+	"customProperties"}
+
+func isOptionKey(k string) bool {
+	for _, o := range optionKeyList {
+		if k == o {
+			return true
+		}
+	}
+	return false
 }
 
 // appendOptions encodes a per-call option (nil or a map[string]interface{}) as the JSON object of
@@ -41,32 +42,47 @@ func appendOptions(dst []byte, option interface{}) ([]byte, error) {
 	if !ok {
 		return dst, fmt.Errorf("options must be a map[string]interface{}, got %T", option)
 	}
-	start := len(dst)
-	first := true
+	// The usual option map holds customVariables alone: one lookup instead of iterating the map.
+	if len(m) == 1 {
+		if v, ok := m["customVariables"]; ok {
+			if v == nil {
+				return dst, nil
+			}
+			start := len(dst)
+			dst = append(dst, `{"customVariables":`...)
+			var err error
+			if dst, err = appendValue(dst, v, 0); err != nil {
+				return dst[:start], fmt.Errorf("option %q: %v", "customVariables", err)
+			}
+			return append(dst, '}'), nil
+		}
+	}
+	var stack [len(optionKeyList)]entry
+	entries := stack[:0]
 	for k, v := range m {
-		if v == nil {
-			continue
+		if v != nil && isOptionKey(k) {
+			entries = append(entries, entry{k, v})
 		}
-		if _, known := optionKeys[k]; !known {
-			continue
-		}
-		if first {
+	}
+	if len(entries) == 0 {
+		return dst, nil
+	}
+	sortEntries(entries)
+	start := len(dst)
+	for i := range entries {
+		if i == 0 {
 			dst = append(dst, '{')
-			first = false
 		} else {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, k)
+		dst = appendString(dst, entries[i].key)
 		dst = append(dst, ':')
 		var err error
-		if dst, err = appendValue(dst, v, 0); err != nil {
-			return dst[:start], fmt.Errorf("option %q: %v", k, err)
+		if dst, err = appendValue(dst, entries[i].value, 0); err != nil {
+			return dst[:start], fmt.Errorf("option %q: %v", entries[i].key, err)
 		}
 	}
-	if !first {
-		dst = append(dst, '}')
-	}
-	return dst, nil
+	return append(dst, '}'), nil
 }
 
 // appendValue writes v as JSON: the common types by hand, others through encoding/json.
