@@ -3,9 +3,12 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -593,5 +596,44 @@ func TestChangedOptionMapIsReadAgain(t *testing.T) {
 	opt["customVariables"] = map[string]interface{}{"country": "CN", "tier": 1}
 	if v := inst.GetVariationName(key, user, opt); v != "" {
 		t.Fatalf("customVariables replaced by a CN map: %q, want no variation", v)
+	}
+}
+
+// Floats are written so that they read back as the same float64 (and as floats), whichever way the
+// encoder takes; strings as encoding/json writes them, whatever position a byte to escape has.
+func TestOptionsEncodingOfFloatsAndStrings(t *testing.T) {
+	r := rand.New(rand.NewSource(14))
+	floats := []float64{0, math.Copysign(0, -1), 1, -1, 19.99, 0.1, 1e-4, 9.9999e-5, 123456789012345, 1e15, 1e21,
+		5e-324, math.MaxFloat64, 0.30000000000000004, 2.5e-7, -49.5}
+	for i := 0; i < 20000; i++ {
+		floats = append(floats, float64(r.Int63n(1e9))/math.Pow10(r.Intn(8)), math.Float64frombits(r.Uint64()),
+			r.NormFloat64()*1e4)
+	}
+	for _, f := range floats {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
+		b, err := api.AppendOptions(nil, map[string]interface{}{"revenueValue": f})
+		if err != nil {
+			t.Fatalf("%v: %v", f, err)
+		}
+		text := strings.TrimSuffix(strings.TrimPrefix(string(b), `{"revenueValue":`), "}")
+		back, err := strconv.ParseFloat(text, 64)
+		if err != nil || back != f || math.Signbit(back) != math.Signbit(f) || !strings.ContainsAny(text, ".e") {
+			t.Fatalf("%v (%b) written %q", f, math.Float64bits(f), text)
+		}
+	}
+	special := []string{`"`, `\`, "\n", "\x00", "\x1f", "é", "\xff", " ", "~", "\x7f"}
+	for n := 0; n < 40; n++ {
+		for pos := 0; pos <= n; pos++ {
+			for _, c := range special {
+				s := strings.Repeat("a", pos) + c + strings.Repeat("b", n-pos)
+				b, err := api.AppendOptions(nil, map[string]interface{}{"userAgent": s})
+				want, _ := json.Marshal(map[string]string{"userAgent": s})
+				if err != nil || string(b) != string(want) {
+					t.Fatalf("%q written %s, want %s", s, b, want)
+				}
+			}
+		}
 	}
 }
