@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -25,15 +26,25 @@ type sdk struct {
 	track            func(campaignKeys interface{}, userID, goal string, option interface{}) int
 	isFeatureEnabled func(campaignKey, userID string, option interface{}) bool
 	variable         func(campaignKey, variableKey, userID string, option interface{}) interface{}
-	// flush sends the events still queued; the SDK's flush callback counts them into events.
+	// flush sends the events still queued; the stub server counts what arrives into events.
 	flush  func()
 	events atomic.Int64
 }
 
 // stubServer answers every request 200 at once on 127.0.0.1 (the reference harnesses' stubbed
-// network), in this process.
-func stubServer(b *testing.B) *httptest.Server {
+// network), in this process, and counts the events it receives into x.events: the length of a batch
+// POST's "ev" list (both SDKs post {"ev": [...]} to /server-side/batch-events), 1 for any other request.
+func stubServer(b *testing.B, x *sdk) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := int64(1)
+		if strings.HasSuffix(r.URL.Path, "/batch-events") {
+			var body struct{ Ev []struct{} }
+			if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+				b.Errorf("%s: batch body: %v", x.name, err)
+			}
+			n = int64(len(body.Ev))
+		}
+		x.events.Add(n)
 		w.WriteHeader(http.StatusOK)
 	}))
 	b.Cleanup(srv.Close)
@@ -41,17 +52,17 @@ func stubServer(b *testing.B) *httptest.Server {
 }
 
 // launchLibvwo launches libvwo's binding: development mode (no events) for W1, else batching (100
-// events, 600 s) with every batch really delivered by libvwo's event thread to a stub server.
+// events, 600 s, no flush callback, as the reference harnesses) with every batch really delivered by
+// libvwo's event thread to a stub server.
 func launchLibvwo(b *testing.B, s *workload.Settings, batch bool) *sdk {
 	var file libschema.SettingsFile
 	if err := json.Unmarshal(s.Text, &file); err != nil {
 		b.Fatal(err)
 	}
 	x := &sdk{name: "libvwo"}
-	opts := []libapi.VWOOption{libapi.WithLibvwoOptions(map[string]interface{}{"base_url": stubServer(b).URL})}
+	opts := []libapi.VWOOption{libapi.WithLibvwoOptions(map[string]interface{}{"base_url": stubServer(b, x).URL})}
 	if batch {
-		opts = append(opts, libapi.WithBatchEventQueue(libapi.BatchConfig{EventsPerRequest: 100, RequestTimeInterval: 600},
-			func(err error, events []map[string]interface{}) { x.events.Add(int64(len(events))) }))
+		opts = append(opts, libapi.WithBatchEventQueue(libapi.BatchConfig{EventsPerRequest: 100, RequestTimeInterval: 600}, nil))
 	} else {
 		opts = append(opts, libapi.WithDevelopmentMode())
 	}
@@ -99,13 +110,15 @@ var (
 
 // launchVWOGo launches vwo-go-sdk as its README says for a settings file read from disk (the
 // settings manager's clean-up and Process, which computes the variation ranges), with its logger
-// silenced (level -1) and, for W2/W4, its batch queue (100 events, 600 s) posting to a stub server.
+// silenced (level -1) and, for W2/W4, its batch queue (100 events, 600 s, no flush callback) posting
+// to a stub server.
 func launchVWOGo(b *testing.B, s *workload.Settings, batch bool) *sdk {
 	if !goLogSilenced {
 		golog.SetLogLevel(-1) // prints "log level set to -1"
 		goLogSilenced = true
 	}
-	srv := stubServer(b)
+	x := &sdk{name: "vwo-go-sdk"}
+	srv := stubServer(b, x)
 	rt := toStub{host: srv.Listener.Addr().String(), rt: baseTransport.Clone()}
 	request.Client = &http.Client{Transport: rt} // batch POSTs
 	http.DefaultTransport = rt                   // single events (http.Get); none in these workloads
@@ -114,11 +127,9 @@ func launchVWOGo(b *testing.B, s *workload.Settings, batch bool) *sdk {
 		b.Fatal(err)
 	}
 	sfm.Process()
-	x := &sdk{name: "vwo-go-sdk"}
 	var opts []goapi.VWOOption
 	if batch {
-		opts = append(opts, goapi.WithBatchEventQueue(goapi.BatchConfig{EventsPerRequest: 100, RequestTimeInterval: 600},
-			func(err error, events []map[string]interface{}) { x.events.Add(int64(len(events))) }))
+		opts = append(opts, goapi.WithBatchEventQueue(goapi.BatchConfig{EventsPerRequest: 100, RequestTimeInterval: 600}, nil))
 	} else {
 		opts = append(opts, goapi.WithDevelopmentMode())
 	}
