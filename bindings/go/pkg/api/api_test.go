@@ -617,11 +617,22 @@ func TestOptionsEncodingOfFloatsAndStrings(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v", f, err)
 		}
-		text := strings.TrimSuffix(strings.TrimPrefix(string(b), `{"revenueValue":`), "}")
+		text := strings.TrimSuffix(strings.TrimPrefix(string(b), `{"revenue_value":`), "}")
 		back, err := strconv.ParseFloat(text, 64)
 		if err != nil || back != f || math.Signbit(back) != math.Signbit(f) || !strings.ContainsAny(text, ".e") {
 			t.Fatalf("%v (%b) written %q", f, math.Float64bits(f), text)
 		}
+	}
+	// A numeric revenue is written first, under libvwo's name, so that libvwo separates it from the
+	// rest (the profile it has parsed before); other revenues stay in key order.
+	b, _ := api.AppendOptions(nil, map[string]interface{}{"revenueValue": 12.5, "userAgent": "UA",
+		"customVariables": map[string]interface{}{"a": 1}})
+	if want := `{"revenue_value":12.5,"customVariables":{"a":1},"userAgent":"UA"}`; string(b) != want {
+		t.Fatalf("revenue and options written %s, want %s", b, want)
+	}
+	b, _ = api.AppendOptions(nil, map[string]interface{}{"revenueValue": "12.5", "userAgent": "UA"})
+	if want := `{"revenueValue":"12.5","userAgent":"UA"}`; string(b) != want {
+		t.Fatalf("text revenue written %s, want %s", b, want)
 	}
 	special := []string{`"`, `\`, "\n", "\x00", "\x1f", "é", "\xff", " ", "~", "\x7f"}
 	for n := 0; n < 40; n++ {

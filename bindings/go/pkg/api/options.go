@@ -68,6 +68,16 @@ func appendOptions(dst []byte, option interface{}) ([]byte, error) {
 		return dst, nil
 	}
 	sortEntries(entries)
+	// A numeric revenue goes first, as "revenue_value" (libvwo's name for it): libvwo reads a text
+	// {"revenue_value":<number>,<rest> as the number and the options {<rest>, which it then finds
+	// parsed before when the rest (the user's profile) is the same, though the revenue is new.
+	for i := range entries {
+		if entries[i].key == "revenueValue" && isNumber(entries[i].value) && i > 0 {
+			r := entries[i]
+			copy(entries[1:i+1], entries[:i])
+			entries[0] = r
+		}
+	}
 	start := len(dst)
 	for i := range entries {
 		if i == 0 {
@@ -75,7 +85,11 @@ func appendOptions(dst []byte, option interface{}) ([]byte, error) {
 		} else {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, entries[i].key)
+		if i == 0 && entries[0].key == "revenueValue" && isNumber(entries[0].value) {
+			dst = append(dst, `"revenue_value"`...)
+		} else {
+			dst = appendString(dst, entries[i].key)
+		}
 		dst = append(dst, ':')
 		var err error
 		if dst, err = appendValue(dst, entries[i].value, 0); err != nil {
@@ -83,6 +97,15 @@ func appendOptions(dst []byte, option interface{}) ([]byte, error) {
 		}
 	}
 	return append(dst, '}'), nil
+}
+
+// isNumber tells whether appendValue writes v as a JSON number.
+func isNumber(v interface{}) bool {
+	switch v.(type) {
+	case int, int64, int32, int16, int8, uint, uint64, uint32, uint16, uint8, float64, float32, json.Number:
+		return true
+	}
+	return false
 }
 
 // appendValue writes v as JSON: the common types by hand, others through encoding/json.
