@@ -1,7 +1,6 @@
 // Package compare runs W1, W2 and W4 of shared/bench/workload_spec.md on libvwo's Go binding and on
 // vwo-go-sdk (source in ../shared/peers/vwo-go-sdk beside the repository) in one process: the same
-// generated calls (package bench/internal/workload) for both, taking turns (W1: every 2,000 calls;
-// W2, W4: every pass, as their events are delivered after the calls), several rounds, and prints
+// generated calls (package bench/internal/workload) for both, alternately, several rounds, and prints
 // each SDK's per-call times, their medians and ratio beside the targets of issue 14, and each SDK's
 // digests and counts. libvwo must reproduce the reference results (the benchmark fails otherwise);
 // vwo-go-sdk's results are reported with the number of calls on which it decides differently.
@@ -167,32 +166,16 @@ func BenchmarkW1(b *testing.B) {
 		}
 		out[i] = make([]string, len(ops))
 	}
-	// The two SDKs take turns every w1Chunk calls, so that both meet the same moments of a shared,
-	// noisy machine (a libvwo pass lasts 0.2 s, a vwo-go-sdk pass 6-10 s; W1 has no events, so nothing
-	// of one SDK runs in the other's turn). A garbage collection precedes each of libvwo's turns, so
-	// that it does not run in vwo-go-sdk's collection: vwo-go-sdk's garbage of the turn before is then
-	// collected outside either's time, which leaves some of vwo-go-sdk's cost out (the ratio errs low).
-	const w1Chunk = 2000
 	var ns [2][]float64
 	for i := 0; i < b.N; i++ {
 		for r := 0; r < rounds(b); r++ {
-			var spent [2]time.Duration
-			for c := 0; c < len(ops); c += w1Chunk {
-				chunk := ops[c:min(c+w1Chunk, len(ops))]
-				for _, w := range order(r + c/w1Chunk) {
-					x, res := sdks[w], out[w][c:]
-					if w == 0 {
-						runtime.GC()
-					}
-					t := time.Now()
-					for j, op := range chunk {
+			for _, w := range order(r) {
+				x, res := sdks[w], out[w]
+				ns[w] = append(ns[w], timed(len(ops), func() {
+					for j, op := range ops {
 						res[j] = x.getVariationName(op.Key, op.User, op.Option)
 					}
-					spent[w] += time.Since(t)
-				}
-			}
-			for w := range spent {
-				ns[w] = append(ns[w], float64(spent[w].Nanoseconds())/float64(len(ops)))
+				}))
 			}
 		}
 	}
