@@ -148,9 +148,18 @@ test-go: go-lib
 	cd bindings/go && $(GO) vet ./... && $(GO) test -race -count=1 ./... \
 		&& $(GO) test -count=1 -run 'TestExpectations|TestScenarios|TestCorpusOverHTTP' ./pkg/api
 
-# W1, W2, W4 through the Go binding (see docs/PERFORMANCE.md, "Go binding").
+# W1, W2, W4 on the Go binding and on vwo-go-sdk (its source in ../shared/peers) in one process,
+# alternately, BENCH_ROUNDS rounds; the binding alone when that source is absent (docs/PERFORMANCE.md).
+GO_PEER := ../shared/peers/vwo-go-sdk
+BENCH_ROUNDS ?= 5
 bench-go: go-lib
-	cd bindings/go && $(GO) test -run '^$$' -bench 'W[124]' -benchtime 3x -count 1 ./bench
+	@if [ -d $(GO_PEER) ]; then \
+		cd bindings/go/bench/compare && VWO_BENCH_ROUNDS=$(BENCH_ROUNDS) \
+			$(GO) test -run '^$$' -bench 'W[124]' -benchtime 1x -count 1 -timeout 60m .; \
+	else \
+		echo "bench-go: the vwo-go-sdk comparison is skipped: $(GO_PEER) is not there; libvwo's binding only"; \
+		cd bindings/go && $(GO) test -run '^$$' -bench 'W[124]' -benchtime 3x -count 1 ./bench; \
+	fi
 
 # ---------------------------------------------------------------------------------------- Release
 # `make dist`: everything a release publishes, into target/dist (see tools/dist/build.py): the Python

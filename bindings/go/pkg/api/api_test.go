@@ -3,9 +3,12 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -557,6 +560,90 @@ func TestOptionsEncodingOfMapsOfOneSize(t *testing.T) {
 			b, err := api.AppendOptions(nil, map[string]interface{}{"customVariables": c.m})
 			if err != nil || string(b) != `{"customVariables":`+c.want+`}` {
 				t.Fatalf("round %d: %s (%v), want %s", round, b, err, c.want)
+			}
+		}
+	}
+}
+
+// A map changed between calls is read afresh on every call: values changed in place, a key replaced
+// by another (same size, other keys) and a key removed all change the decision as a new map would.
+// Nothing is remembered per map; libvwo only recognises an options text it parsed before.
+func TestChangedOptionMapIsReadAgain(t *testing.T) {
+	inst := launchT(t, benchSettings(t), api.WithDevelopmentMode())
+	const key, user = "ab_footer_cta", "user_1" // segments: not country lower(cn); 100% traffic
+	attrs := map[string]interface{}{"country": "CN", "plan": "free"}
+	opt := map[string]interface{}{"customVariables": attrs}
+	for i := 0; i < 3; i++ {
+		attrs["country"] = "CN"
+		if v := inst.GetVariationName(key, user, opt); v != "" {
+			t.Fatalf("round %d, country CN: %q, want no variation", i, v)
+		}
+		attrs["country"] = "US"
+		if v := inst.GetVariationName(key, user, opt); v == "" {
+			t.Fatalf("round %d, country US: no variation", i)
+		}
+	}
+	delete(attrs, "plan")
+	attrs["country"] = "cn"
+	attrs["tier"] = 1 // same size as before, other keys
+	if v := inst.GetVariationName(key, user, opt); v != "" {
+		t.Fatalf("country cn with tier: %q, want no variation", v)
+	}
+	delete(attrs, "country")
+	if v := inst.GetVariationName(key, user, opt); v == "" {
+		t.Fatal("country removed: no variation")
+	}
+	opt["customVariables"] = map[string]interface{}{"country": "CN", "tier": 1}
+	if v := inst.GetVariationName(key, user, opt); v != "" {
+		t.Fatalf("customVariables replaced by a CN map: %q, want no variation", v)
+	}
+}
+
+// Floats are written so that they read back as the same float64 (and as floats), whichever way the
+// encoder takes; strings as encoding/json writes them, whatever position a byte to escape has.
+func TestOptionsEncodingOfFloatsAndStrings(t *testing.T) {
+	r := rand.New(rand.NewSource(14))
+	floats := []float64{0, math.Copysign(0, -1), 1, -1, 19.99, 0.1, 1e-4, 9.9999e-5, 123456789012345, 1e15, 1e21,
+		5e-324, math.MaxFloat64, 0.30000000000000004, 2.5e-7, -49.5}
+	for i := 0; i < 20000; i++ {
+		floats = append(floats, float64(r.Int63n(1e9))/math.Pow10(r.Intn(8)), math.Float64frombits(r.Uint64()),
+			r.NormFloat64()*1e4)
+	}
+	for _, f := range floats {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
+		b, err := api.AppendOptions(nil, map[string]interface{}{"revenueValue": f})
+		if err != nil {
+			t.Fatalf("%v: %v", f, err)
+		}
+		text := strings.TrimSuffix(strings.TrimPrefix(string(b), `{"revenue_value":`), "}")
+		back, err := strconv.ParseFloat(text, 64)
+		if err != nil || back != f || math.Signbit(back) != math.Signbit(f) || !strings.ContainsAny(text, ".e") {
+			t.Fatalf("%v (%b) written %q", f, math.Float64bits(f), text)
+		}
+	}
+	// A numeric revenue is written first, under libvwo's name, so that libvwo separates it from the
+	// rest (the profile it has parsed before); other revenues stay in key order.
+	b, _ := api.AppendOptions(nil, map[string]interface{}{"revenueValue": 12.5, "userAgent": "UA",
+		"customVariables": map[string]interface{}{"a": 1}})
+	if want := `{"revenue_value":12.5,"customVariables":{"a":1},"userAgent":"UA"}`; string(b) != want {
+		t.Fatalf("revenue and options written %s, want %s", b, want)
+	}
+	b, _ = api.AppendOptions(nil, map[string]interface{}{"revenueValue": "12.5", "userAgent": "UA"})
+	if want := `{"revenueValue":"12.5","userAgent":"UA"}`; string(b) != want {
+		t.Fatalf("text revenue written %s, want %s", b, want)
+	}
+	special := []string{`"`, `\`, "\n", "\x00", "\x1f", "é", "\xff", " ", "~", "\x7f"}
+	for n := 0; n < 40; n++ {
+		for pos := 0; pos <= n; pos++ {
+			for _, c := range special {
+				s := strings.Repeat("a", pos) + c + strings.Repeat("b", n-pos)
+				b, err := api.AppendOptions(nil, map[string]interface{}{"userAgent": s})
+				want, _ := json.Marshal(map[string]string{"userAgent": s})
+				if err != nil || string(b) != string(want) {
+					t.Fatalf("%q written %s, want %s", s, b, want)
+				}
 			}
 		}
 	}

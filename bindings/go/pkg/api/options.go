@@ -10,20 +10,21 @@ import (
 	"unicode/utf8"
 )
 
-// optionKeys are the per-call option keys passed to libvwo: vwo-go-sdk's (customVariables,
+// optionKeyList are the per-call option keys passed to libvwo: vwo-go-sdk's (customVariables,
 // variationTargetingVariables, revenueValue, goalTypeToTrack, shouldTrackReturningUser) and libvwo's
 // additions (eventProperties, userAgent, userIpAddress, customProperties). Other keys are ignored, as
 // vwo-go-sdk ignores them.
-var optionKeys = map[string]struct{}{
-	"customVariables":             {},
-	"variationTargetingVariables": {},
-	"revenueValue":                {},
-	"goalTypeToTrack":             {},
-	"shouldTrackReturningUser":    {},
-	"eventProperties":             {},
-	"userAgent":                   {},
-	"userIpAddress":               {},
-	"customProperties":            {},
+var optionKeyList = [...]string{"customVariables", "variationTargetingVariables", "revenueValue",
+	"goalTypeToTrack", "shouldTrackReturningUser", "eventProperties", "userAgent", "userIpAddress",
+	"customProperties"}
+
+func isOptionKey(k string) bool {
+	for _, o := range optionKeyList {
+		if k == o {
+			return true
+		}
+	}
+	return false
 }
 
 // appendOptions encodes a per-call option (nil or a map[string]interface{}) as the JSON object of
@@ -41,32 +42,70 @@ func appendOptions(dst []byte, option interface{}) ([]byte, error) {
 	if !ok {
 		return dst, fmt.Errorf("options must be a map[string]interface{}, got %T", option)
 	}
-	start := len(dst)
-	first := true
+	// The usual option map holds customVariables alone: one lookup instead of iterating the map.
+	if len(m) == 1 {
+		if v, ok := m["customVariables"]; ok {
+			if v == nil {
+				return dst, nil
+			}
+			start := len(dst)
+			dst = append(dst, `{"customVariables":`...)
+			var err error
+			if dst, err = appendValue(dst, v, 0); err != nil {
+				return dst[:start], fmt.Errorf("option %q: %v", "customVariables", err)
+			}
+			return append(dst, '}'), nil
+		}
+	}
+	var stack [len(optionKeyList)]entry
+	entries := stack[:0]
 	for k, v := range m {
-		if v == nil {
-			continue
+		if v != nil && isOptionKey(k) {
+			entries = append(entries, entry{k, v})
 		}
-		if _, known := optionKeys[k]; !known {
-			continue
+	}
+	if len(entries) == 0 {
+		return dst, nil
+	}
+	sortEntries(entries)
+	// A numeric revenue goes first, as "revenue_value" (libvwo's name for it): libvwo reads a text
+	// {"revenue_value":<number>,<rest> as the number and the options {<rest>, which it then finds
+	// parsed before when the rest (the user's profile) is the same, though the revenue is new.
+	for i := range entries {
+		if entries[i].key == "revenueValue" && isNumber(entries[i].value) && i > 0 {
+			r := entries[i]
+			copy(entries[1:i+1], entries[:i])
+			entries[0] = r
 		}
-		if first {
+	}
+	start := len(dst)
+	for i := range entries {
+		if i == 0 {
 			dst = append(dst, '{')
-			first = false
 		} else {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, k)
+		if i == 0 && entries[0].key == "revenueValue" && isNumber(entries[0].value) {
+			dst = append(dst, `"revenue_value"`...)
+		} else {
+			dst = appendString(dst, entries[i].key)
+		}
 		dst = append(dst, ':')
 		var err error
-		if dst, err = appendValue(dst, v, 0); err != nil {
-			return dst[:start], fmt.Errorf("option %q: %v", k, err)
+		if dst, err = appendValue(dst, entries[i].value, 0); err != nil {
+			return dst[:start], fmt.Errorf("option %q: %v", entries[i].key, err)
 		}
 	}
-	if !first {
-		dst = append(dst, '}')
+	return append(dst, '}'), nil
+}
+
+// isNumber tells whether appendValue writes v as a JSON number.
+func isNumber(v interface{}) bool {
+	switch v.(type) {
+	case int, int64, int32, int16, int8, uint, uint64, uint32, uint16, uint8, float64, float32, json.Number:
+		return true
 	}
-	return dst, nil
+	return false
 }
 
 // appendValue writes v as JSON: the common types by hand, others through encoding/json.
@@ -111,16 +150,16 @@ func appendValue(dst []byte, v interface{}, depth int) ([]byte, error) {
 		}
 		return append(dst, x...), nil
 	case map[string]interface{}:
+		if out, ok, err := appendInKnownOrder(dst, x, depth); ok || err != nil {
+			return out, err
+		}
 		var stack [16]entry
 		entries := stack[:0]
-		if entries = entriesInKnownOrder(x, entries); entries == nil {
-			entries = stack[:0]
-			for k, e := range x {
-				entries = append(entries, entry{k, e})
-			}
-			sortEntries(entries)
-			rememberOrder(entries)
+		for k, e := range x {
+			entries = append(entries, entry{k, e})
 		}
+		sortEntries(entries)
+		rememberOrder(entries)
 		dst = append(dst, '{')
 		for i := range entries {
 			if i > 0 {
@@ -181,44 +220,62 @@ func appendValue(dst []byte, v interface{}, depth int) ([]byte, error) {
 	}
 }
 
-// knownOrder holds the sorted keys of the last map encoded with each number of keys (up to 16): the
-// attributes of one service have the same keys call after call, and looking them up in that order
-// costs less than iterating the map and sorting its keys.
-var knownOrder [17]atomic.Pointer[[]string]
+// knownOrder holds the sorted keys of the last map encoded with each number of keys (up to 16), each
+// with its JSON text: the attributes of one service have the same keys call after call, and looking
+// them up in that order costs less than iterating the map and sorting its keys.
+var knownOrder [17]atomic.Pointer[keyOrder]
 
-// entriesInKnownOrder fills entries with x's entries in sorted key order when x has exactly the keys
-// remembered for its size; nil otherwise.
-func entriesInKnownOrder(x map[string]interface{}, entries []entry) []entry {
-	if len(x) >= len(knownOrder) {
-		return nil
-	}
-	keys := knownOrder[len(x)].Load()
-	if keys == nil {
-		return nil
-	}
-	for _, k := range *keys {
-		v, ok := x[k]
-		if !ok {
-			return nil
-		}
-		entries = append(entries, entry{k, v})
-	}
-	return entries
+// keyOrder is a remembered key order; prefix[i] is `{"key":` for the first key, `,"key":` after.
+type keyOrder struct {
+	keys   []string
+	prefix [][]byte
 }
 
-// rememberOrder keeps the sorted keys of a small map for entriesInKnownOrder.
+// appendInKnownOrder writes x when it has exactly the keys remembered for its size (ok true); it
+// writes nothing otherwise. Every value is read from x on every call.
+func appendInKnownOrder(dst []byte, x map[string]interface{}, depth int) (out []byte, ok bool, err error) {
+	if len(x) >= len(knownOrder) {
+		return dst, false, nil
+	}
+	o := knownOrder[len(x)].Load()
+	if o == nil {
+		return dst, false, nil
+	}
+	start := len(dst)
+	for i, k := range o.keys {
+		v, found := x[k]
+		if !found {
+			return dst[:start], false, nil
+		}
+		dst = append(dst, o.prefix[i]...)
+		if dst, err = appendValue(dst, v, depth+1); err != nil {
+			return dst, true, err
+		}
+	}
+	if len(o.keys) == 0 {
+		dst = append(dst, '{')
+	}
+	return append(dst, '}'), true, nil
+}
+
+// rememberOrder keeps the sorted keys of a small map for appendInKnownOrder.
 func rememberOrder(entries []entry) {
 	if len(entries) >= len(knownOrder) {
 		return
 	}
-	if keys := knownOrder[len(entries)].Load(); keys != nil && sameKeys(*keys, entries) {
+	if o := knownOrder[len(entries)].Load(); o != nil && sameKeys(o.keys, entries) {
 		return
 	}
-	keys := make([]string, len(entries))
+	o := &keyOrder{keys: make([]string, len(entries)), prefix: make([][]byte, len(entries))}
 	for i := range entries {
-		keys[i] = entries[i].key
+		o.keys[i] = entries[i].key
+		sep := byte(',')
+		if i == 0 {
+			sep = '{'
+		}
+		o.prefix[i] = append(appendString([]byte{sep}, entries[i].key), ':')
 	}
-	knownOrder[len(entries)].Store(&keys)
+	knownOrder[len(entries)].Store(o)
 }
 
 func sameKeys(keys []string, entries []entry) bool {
@@ -264,10 +321,39 @@ func sortStrings(a []string) {
 	}
 }
 
-// appendFloat writes a float so that it reads back as a float: 1 as 1.0, 1e21 as 1e+21.
+// pow10 are the powers of ten appendFloat tries as a number of decimals (all exact in a float64).
+var pow10 = [...]float64{1, 10, 100, 1e3, 1e4, 1e5, 1e6}
+
+// appendFloat writes a float so that it reads back as the same float, and as a float: 1 as 1.0,
+// 1e21 as 1e+21. A float64 that is an integer of at most 15 digits divided by a power of ten up to
+// 10^6 (prices, rates: 19.99) is written with the fewest decimals that give it back exactly (the
+// integer and the power are exact, so their quotient is the correctly rounded value of the decimal
+// text, which is what a JSON parser reads); others with strconv's shortest representation.
 func appendFloat(dst []byte, f float64, bits int) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return dst, fmt.Errorf("%v is not a JSON number", f)
+	}
+	if a := math.Abs(f); bits == 64 && a >= 1e-4 && a < 1e15 {
+		for d, p := range pow10 {
+			m := math.Round(a * p)
+			if m/p != a || m >= 1e15 {
+				continue
+			}
+			if f < 0 {
+				dst = append(dst, '-')
+			}
+			n, q := uint64(m), uint64(p)
+			dst = strconv.AppendUint(dst, n/q, 10)
+			dst = append(dst, '.')
+			if d == 0 {
+				return append(dst, '0'), nil
+			}
+			frac := n % q
+			for q /= 10; q > frac && q > 1; q /= 10 {
+				dst = append(dst, '0')
+			}
+			return strconv.AppendUint(dst, frac, 10), nil
+		}
 	}
 	start := len(dst)
 	dst = strconv.AppendFloat(dst, f, 'g', -1, bits)
@@ -289,10 +375,7 @@ var jsonPlain = func() (t [256]bool) {
 
 // appendString writes s as a JSON string.
 func appendString(dst []byte, s string) []byte {
-	i := 0
-	for i < len(s) && jsonPlain[s[i]] {
-		i++
-	}
+	i := plainPrefix(s)
 	if i == len(s) { // the usual key or value: printable ASCII, nothing to escape
 		dst = append(dst, '"')
 		dst = append(dst, s...)
@@ -312,4 +395,28 @@ func appendString(dst []byte, s string) []byte {
 	}
 	b, _ := json.Marshal(s) // escapes, and replaces invalid UTF-8 with U+FFFD
 	return append(dst, b...)
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainPrefix is the length of the start of s that is jsonPlain, 8 bytes at a time while it can.
+func plainPrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		_ = s[i+7]
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// A byte >= 0x80, < 0x20, '"' or '\\' (each test exact for "any byte").
+		q, b := w^(ones*'"'), w^(ones*'\\')
+		if (w|(w-ones*0x20)&^w|(q-ones)&^q|(b-ones)&^b)&highs != 0 {
+			break
+		}
+	}
+	for i < len(s) && jsonPlain[s[i]] {
+		i++
+	}
+	return i
 }
