@@ -828,6 +828,77 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A feature with a rollout (targeting `tier == gold`) and a testing rule without `percentTraffic`.
+    const SETTINGS: &str = r#"{"version": 1, "accountId": 7, "sdkKey": "k",
+        "features": [{"id": 1, "key": "f", "name": "F", "type": "FEATURE_FLAG", "status": "ON",
+            "metrics": [{"id": 1, "type": "CUSTOM_GOAL", "identifier": "e"}],
+            "impactCampaign": {"campaignId": 99},
+            "rules": [{"type": "FLAG_ROLLOUT", "ruleKey": "r", "campaignId": 1, "variationId": 1},
+                      {"type": "FLAG_TESTING", "ruleKey": "t", "campaignId": 2}]}],
+        "campaigns": [
+            {"id": 1, "type": "FLAG_ROLLOUT", "key": "f_r", "name": "r", "status": "RUNNING", "segments": {},
+             "variations": [{"id": 1, "name": "on", "weight": 100,
+                 "segments": {"or": [{"custom_variable": {"tier": "gold"}}]},
+                 "variables": [{"id": 1, "key": "v", "type": "string", "value": "rollout"}]}]},
+            {"id": 2, "type": "FLAG_TESTING", "key": "f_t", "name": "t", "status": "RUNNING", "segments": {},
+             "variations": [{"id": 1, "name": "a", "weight": 50}, {"id": 2, "name": "b", "weight": 50}]}]}"#;
+
+    #[test]
+    fn testing_rule_without_percent_traffic_assigns_nobody() {
+        // POLICY F4: the reference fails the whole call; libvwo reads the traffic as 0.
+        let s = FmeSettings::from_json(SETTINGS).unwrap();
+        let d = get_flag_json(
+            &s,
+            "f",
+            &json!({"id": "u1", "custom_variables": {"tier": "gold"}}),
+        );
+        assert!(d.enabled);
+        assert_eq!(d.reason, FlagReason::Rollout);
+        assert_eq!(d.variables()[0].value, json!("rollout"));
+        assert!(d.experiment.is_none());
+        let verdicts: Vec<_> = d
+            .steps
+            .iter()
+            .map(|s| (s.rule_key.as_str(), s.verdict.clone()))
+            .collect();
+        assert_eq!(
+            verdicts,
+            vec![
+                ("r", RuleVerdict::Assigned),
+                ("t", RuleVerdict::OutOfTraffic)
+            ]
+        );
+        assert_eq!(
+            d.impressions,
+            vec![
+                Impression::Variation {
+                    campaign_id: Id::Int(1),
+                    variation_id: Id::Int(1)
+                },
+                Impression::Impact {
+                    campaign_id: Id::Int(99),
+                    variation: 2
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn rollout_targeting_failing_skips_experiments() {
+        let s = FmeSettings::from_json(SETTINGS).unwrap();
+        let d = get_flag_json(&s, "f", &json!({"id": "u1"}));
+        assert!(!d.enabled);
+        assert_eq!(d.reason, FlagReason::NoRolloutTargeted);
+        assert_eq!(d.steps.len(), 1);
+        assert_eq!(
+            d.impressions,
+            vec![Impression::Impact {
+                campaign_id: Id::Int(99),
+                variation: 1
+            }]
+        );
+    }
+
     #[test]
     fn web_uuids_are_recognised() {
         assert!(is_web_uuid("D0123456789ABCDEF0123456789abcdef"));

@@ -13,7 +13,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::segmentation::{Dialect, Segment};
-use crate::settings::wire::{self, flag, id, list, number, optional_number, AccountId};
+use crate::settings::wire::{
+    self, flag, id, list, number, optional_number, AccountId, RawVariable,
+};
 use crate::settings::{allocation_ranges, Id, Variable};
 use crate::Error;
 
@@ -144,17 +146,6 @@ struct RawVariation {
     variables: Vec<RawVariable>,
     #[serde(default)]
     salt: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(expecting = "an object")]
-struct RawVariable {
-    #[allow(dead_code)]
-    id: IgnoredAny,
-    #[serde(rename = "type")]
-    kind: String,
-    key: String,
-    value: Value,
 }
 
 #[derive(Deserialize)]
@@ -373,16 +364,6 @@ fn segment(dsl: Option<&Value>, path: impl FnOnce() -> String) -> Result<Option<
     }
 }
 
-fn variables(raw: Vec<RawVariable>) -> Vec<Variable> {
-    raw.into_iter()
-        .map(|v| Variable {
-            key: v.key,
-            kind: v.kind,
-            value: v.value,
-        })
-        .collect()
-}
-
 fn truthy_string(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.is_empty())
 }
@@ -413,7 +394,7 @@ fn campaign(raw: RawCampaign, ci: usize) -> Result<Campaign> {
             segments: segment(v.segments.as_ref(), || {
                 format!("{path}.variations[{vi}].segments")
             })?,
-            variables: variables(v.variables),
+            variables: v.variables.into_iter().map(Variable::from).collect(),
             salt: truthy_string(v.salt),
         });
     }

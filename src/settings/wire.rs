@@ -108,11 +108,21 @@ pub(super) struct RawGoal {
 
 #[derive(Deserialize)]
 #[serde(expecting = "an object")]
-pub(super) struct RawVariable {
+pub(crate) struct RawVariable {
     pub key: String,
     #[serde(rename = "type")]
     pub kind: String,
     pub value: Value,
+}
+
+impl From<RawVariable> for super::Variable {
+    fn from(v: RawVariable) -> Self {
+        super::Variable {
+            key: v.key,
+            kind: v.kind,
+            value: v.value,
+        }
+    }
 }
 
 /// `accountId`: an integer, or a non-empty string; kept as given and as text.
