@@ -3,7 +3,7 @@
 //! reason, and the impressions the event layer would send, out. No storage (treated as absent), no
 //! gateway (leaves that need one see no data), no I/O.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::{Map, Value};
 
 use super::settings::{Campaign, Feature, FmeSettings, Rule, RuleKind, Variation};
@@ -291,7 +291,7 @@ pub fn get_flag<'s>(
         custom_variables: context.custom_variables.clone(),
         variation_targeting_variables: context.variation_targeting_variables.clone(),
         meg_winners: FxHashMap::default(),
-        rollout_passed: FxHashMap::default(),
+        rollout_passed: FxHashSet::default(),
         seed: String::new(),
     };
     run.decide(fi)
@@ -308,7 +308,7 @@ struct Run<'s, 'c> {
     /// MEG winners decided in this call, by group id.
     meg_winners: FxHashMap<String, String>,
     /// Features whose rollout passed in this call (`evaluatedFeatureMap`).
-    rollout_passed: FxHashMap<usize, ()>,
+    rollout_passed: FxHashSet<usize>,
     seed: String,
 }
 
@@ -575,7 +575,7 @@ impl<'s> Run<'s, '_> {
             if self.holdouts(ofi).iter().any(|(_, inside)| *inside) {
                 continue;
             }
-            if !self.rollout_passed.contains_key(&ofi) {
+            if !self.rollout_passed.contains(&ofi) {
                 let rollouts: Vec<&'s Rule> = feature
                     .rules
                     .iter()
@@ -585,7 +585,7 @@ impl<'s> Run<'s, '_> {
                     let mut passed = false;
                     for r in rollouts {
                         if self.passes(self.rule_segment(r)) && self.in_traffic(r) {
-                            self.rollout_passed.insert(ofi, ());
+                            self.rollout_passed.insert(ofi);
                             passed = true;
                             break;
                         }
@@ -736,7 +736,7 @@ impl<'s> Run<'s, '_> {
                 match self.evaluate_rule(fi, rule) {
                     RuleEval::Fail(verdict) => decision.steps.push(step(verdict)),
                     RuleEval::Pass(_) => {
-                        self.rollout_passed.insert(fi, ());
+                        self.rollout_passed.insert(fi);
                         match self.bucket(rule) {
                             Ok(variation) => {
                                 decision.steps.push(step(RuleVerdict::Assigned));
