@@ -143,7 +143,7 @@ struct RawVariation {
     #[serde(default)]
     segments: Option<Value>,
     #[serde(default, deserialize_with = "list")]
-    variables: Vec<RawVariable>,
+    variables: Vec<RawFmeVariable>,
     #[serde(default)]
     salt: Option<String>,
 }
@@ -163,6 +163,16 @@ struct RawHoldout {
     feature_ids: Vec<Value>,
     #[serde(alias = "m", deserialize_with = "list")]
     metrics: Vec<RawMetric>,
+}
+
+/// A variable: v1's model, plus the `id` the reference's schema requires.
+#[derive(Deserialize)]
+#[serde(expecting = "an object")]
+struct RawFmeVariable {
+    #[allow(dead_code)]
+    id: IgnoredAny,
+    #[serde(flatten)]
+    variable: RawVariable,
 }
 
 fn optional_id<'de, D: serde::Deserializer<'de>>(
@@ -394,7 +404,11 @@ fn campaign(raw: RawCampaign, ci: usize) -> Result<Campaign> {
             segments: segment(v.segments.as_ref(), || {
                 format!("{path}.variations[{vi}].segments")
             })?,
-            variables: v.variables.into_iter().map(Variable::from).collect(),
+            variables: v
+                .variables
+                .into_iter()
+                .map(|v| Variable::from(v.variable))
+                .collect(),
             salt: truthy_string(v.salt),
         });
     }
@@ -699,6 +713,20 @@ mod tests {
             err(&BASE.replace("FLAG_TESTING", "AB")),
             "campaigns[0].type: expected one of FLAG_ROLLOUT, FLAG_TESTING, FLAG_PERSONALIZE, got \"AB\""
         );
+        let with_variable = |v: &str| {
+            BASE.replace(
+                r#""weight": 50}"#,
+                &format!(r#""weight": 50, "variables": [{v}]}}"#),
+            )
+        };
+        assert!(FmeSettings::from_json(&with_variable(
+            r#"{"id": 1, "key": "x", "type": "string", "value": "a"}"#
+        ))
+        .is_ok());
+        assert!(err(&with_variable(
+            r#"{"key": "x", "type": "string", "value": "a"}"#
+        ))
+        .starts_with("campaigns[0].variations[0].variables[0]: missing required key \"id\""));
         assert_eq!(
             err(&BASE.replace(r#""sdkKey": "k","#, "")),
             "settings: missing required key \"sdkKey\""
