@@ -28,21 +28,43 @@ pub fn bucket_value(seed: &str, max: f64, multiplier: f64) -> i64 {
     bucket_value_of_hash(hash(seed), max, multiplier)
 }
 
+/// Writes the seed string `"<scope>_<user>"`, or `"<scope>_<middle>_<user>"` when `middle` is given, into
+/// `out`. Every scoped seed of both generations has this shape: v1 `"<campaignId>_<userId>"` and
+/// `"<campaignId>_<accountId>_<userId>"`; FME `"<salt|campaignId>_<seed>"`,
+/// `"<salt|campaignId>_<accountId>_<seed>"`, `"<groupId>_<seed>"` and `"<accountId>_<holdoutId>_<userId>"`.
+pub fn scoped_seed(
+    out: &mut String,
+    scope: &dyn std::fmt::Display,
+    middle: Option<&dyn std::fmt::Display>,
+    user: &str,
+) {
+    out.clear();
+    let _ = match middle {
+        Some(m) => write!(out, "{scope}_{m}_{user}"),
+        None => write!(out, "{scope}_{user}"),
+    };
+}
+
 /// Writes the traffic seed (`"<campaignId>_<userId>"` under `isNB` or `isBucketingSeedEnabled`, else the
 /// user id) into `out`.
 pub fn traffic_seed(settings: &Settings, campaign: &Campaign, user_id: &str, out: &mut String) {
-    out.clear();
     if settings.is_nb || campaign.is_bucketing_seed_enabled {
-        let _ = write!(out, "{}_{}", campaign.id, user_id);
+        scoped_seed(out, &campaign.id, None, user_id);
     } else {
+        out.clear();
         out.push_str(user_id);
     }
+}
+
+/// Whether a traffic bucket value (1..100) is within `percent`: `value != 0 && value ≤ percent`.
+pub fn is_within_percent(value: i64, percent: f64) -> bool {
+    value != 0 && (value as f64) <= percent
 }
 
 /// Whether the user falls within the campaign's traffic: `1 ≤ bucket(seed, 100) ≤ percentTraffic`.
 pub fn is_in_traffic(campaign: &Campaign, traffic_hash: u32) -> bool {
     let value = bucket_value_of_hash(traffic_hash, MAX_TRAFFIC_PERCENT, 1.0);
-    value != 0 && (value as f64) <= campaign.percent_traffic
+    is_within_percent(value, campaign.percent_traffic)
 }
 
 /// Which variation-bucketing rule of spec §3.6 applies.
@@ -83,11 +105,11 @@ pub fn variation_bucket_value(
         }
         Algorithm::New => bucket_value(user_id, MAX_TRAFFIC_VALUE, 1.0),
         Algorithm::NewV2 => {
-            scratch.clear();
-            let _ = write!(
+            scoped_seed(
                 scratch,
-                "{}_{}_{}",
-                campaign.id, settings.account_id_text, user_id
+                &campaign.id,
+                Some(&settings.account_id_text),
+                user_id,
             );
             bucket_value(scratch, MAX_TRAFFIC_VALUE, 1.0)
         }
@@ -96,9 +118,15 @@ pub fn variation_bucket_value(
 
 /// The first variation (file order) whose range holds `value`.
 pub fn variation_for(variations: &[Variation], value: i64) -> Option<&Variation> {
-    variations
-        .iter()
-        .find(|v| v.range_start <= value && value <= v.range_end && v.range_start > 0)
+    first_in_range(variations, value, |v| (v.range_start, v.range_end))
+}
+
+/// The first item (in order) whose `(start, end)` range holds `value`; `(-1, -1)` holds nothing.
+pub fn first_in_range<T>(items: &[T], value: i64, range: impl Fn(&T) -> (i64, i64)) -> Option<&T> {
+    items.iter().find(|item| {
+        let (start, end) = range(item);
+        start >= 0 && start <= value && value <= end
+    })
 }
 
 #[cfg(test)]

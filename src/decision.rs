@@ -9,7 +9,6 @@ use crate::settings::{allocation_ranges, Campaign, Group, Settings, Variation};
 use crate::storage::{UserStorage, UserStorageRecord};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 /// The API a decision is made for (it changes the user-storage rules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,11 +265,8 @@ fn whitelisted<'s>(
             let ranges = allocation_ranges(weights);
             bucketing::traffic_seed(input.settings, campaign, input.user_id, seed);
             let value = bucketing::bucket_value(seed, MAX_TRAFFIC_VALUE, 1.0);
-            matches
-                .iter()
-                .zip(ranges)
-                .find(|(_, (start, end))| *start > 0 && *start <= value && value <= *end)
-                .map(|(v, _)| *v)
+            let ranged: Vec<_> = matches.iter().zip(ranges).collect();
+            bucketing::first_in_range(&ranged, value, |(_, range)| *range).map(|(v, _)| **v)
         }
     }
 }
@@ -326,16 +322,12 @@ fn group_winner<'s>(
     if eligible.len() == 1 {
         return Ok(eligible[0]);
     }
-    seed.clear();
-    let _ = write!(seed, "{}_{}", group.id, input.user_id);
+    bucketing::scoped_seed(seed, &group.id, None, input.user_id);
     let value = bucketing::bucket_value(seed, MAX_TRAFFIC_VALUE, 1.0);
     let pick = |candidates: &[(&'s Campaign, f64)]| -> Option<&'s Campaign> {
         let ranges = allocation_ranges(candidates.iter().map(|(_, w)| *w));
-        candidates
-            .iter()
-            .zip(ranges)
-            .find(|(_, (start, end))| *start > 0 && *start <= value && value <= *end)
-            .map(|((c, _), _)| *c)
+        let ranged: Vec<_> = candidates.iter().zip(ranges).collect();
+        bucketing::first_in_range(&ranged, value, |(_, range)| *range).map(|((c, _), _)| *c)
     };
     match group.et {
         1 => {

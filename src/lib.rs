@@ -29,6 +29,8 @@ pub mod error;
 pub mod events;
 #[allow(unsafe_code)]
 pub mod ffi;
+#[doc(hidden)]
+pub mod fme;
 pub mod log;
 mod python;
 pub mod segmentation;

@@ -240,15 +240,17 @@ fn wildcard(v: &str) -> Option<(Kind, &str)> {
 pub(crate) struct User {
     /// `None`: the operand is not a string (Python raises).
     ids: Option<Vec<String>>,
+    /// The variable holding the user id: `_vwo_user_id` (v1) or `_vwoUserId` (FME).
+    key: &'static str,
 }
 
 impl User {
-    pub(crate) fn compile(operand: &Value) -> User {
+    pub(crate) fn compile(operand: &Value, key: &'static str) -> User {
         let ids = match operand {
             Value::String(s) => Some(s.split(',').map(|id| py_strip(id).to_owned()).collect()),
             _ => None,
         };
-        User { ids }
+        User { ids, key }
     }
 
     pub(crate) fn evaluate(
@@ -260,7 +262,7 @@ impl User {
         let uid = match user_id {
             Some(u) => u,
             // Python compares with `variables.get('_vwo_user_id')`: only a string can be equal.
-            None => match variables.get(super::USER_ID_KEY) {
+            None => match variables.get(self.key) {
                 Some(Value::String(s)) => s.as_str(),
                 _ => return Ok(false),
             },

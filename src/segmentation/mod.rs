@@ -17,7 +17,14 @@
 //!   (each of which raises when evaluated), so `{"and": {}}` and `{"and": ""}` are true.
 //!
 //! See `leaf.rs` for the `custom_variable` and `user` leaves.
+//!
+//! One tree serves both generations. The FME generation ([`Dialect::Fme`], vwo-fme-python-sdk 1.65.0,
+//! `FME_SPEC.md` §5) compiles the same `and`/`or`/`not`/`user` nodes with three differences: its
+//! `custom_variable` operands follow `fme.rs`, `user` compares with `_vwoUserId`, and the leaves that
+//! read the request context (`ua`, `ip_address`, location and user-agent groups, `featureId`,
+//! `campaignVariation`) exist.
 
+mod fme;
 mod leaf;
 mod pynum;
 mod pyregex;
@@ -29,8 +36,21 @@ use crate::Error;
 
 use leaf::{CustomVariable, User};
 
+pub(crate) use fme::FmeContext;
+
 /// The variable that carries the user id for `user` leaves (whitelisting).
 pub const USER_ID_KEY: &str = "_vwo_user_id";
+/// The variable that carries the user id (or visitor UUID) for FME `user` leaves.
+pub(crate) const FME_USER_ID_KEY: &str = "_vwoUserId";
+
+/// Which generation's DSL a segment is compiled as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// VWO FullStack, vwo-python-sdk 1.68.2 (spec §5).
+    V1,
+    /// VWO FME, vwo-fme-python-sdk 1.65.0 (`FME_SPEC.md` §5).
+    Fme,
+}
 
 /// The deepest DSL `compile` accepts (JSON nesting levels, objects and arrays alike).
 pub const MAX_DEPTH: usize = 100;
@@ -43,6 +63,16 @@ pub(crate) struct Raise;
 #[derive(Debug, Clone)]
 pub struct Segment {
     root: Node,
+    /// FME: the DSL has a `campaignVariation` node somewhere, so the whole segment is false unless the
+    /// context carries web-testing campaigns.
+    needs_web_testing: bool,
+}
+
+/// What evaluation reads.
+struct Env<'a> {
+    variables: &'a Map<String, Value>,
+    user_id: Option<&'a str>,
+    fme: Option<&'a FmeContext<'a>>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +82,16 @@ enum Node {
     Not(Box<Node>),
     CustomVariable(Box<CustomVariable>),
     User(User),
+    /// FME `custom_variable`.
+    FmeCustomVariable(Box<fme::CustomVariable>),
+    /// FME leaves that read the request context.
+    Context(Box<fme::ContextLeaf>),
+    /// FME: an `and` made only of location nodes.
+    Location(Box<fme::Location>),
+    /// FME: an `or` made only of user-agent nodes.
+    UserAgentInfo(Box<fme::UserAgentInfo>),
+    /// FME: a location node inside a mixed `and`, which the reference skips (§10 Q19).
+    Skipped,
     /// An unknown operator: Python's `None`.
     Unknown,
     /// Evaluating this node raises.
@@ -67,6 +107,15 @@ impl Segment {
     /// and evaluate to false where evaluation reaches the malformed part. The only error is a DSL nested
     /// deeper than [`MAX_DEPTH`] levels.
     pub fn compile(dsl: &Value, path: &str) -> Result<Option<Segment>, Error> {
+        Segment::compile_as(dsl, path, Dialect::V1)
+    }
+
+    /// [`Segment::compile`] for either generation's DSL.
+    pub(crate) fn compile_as(
+        dsl: &Value,
+        path: &str,
+        dialect: Dialect,
+    ) -> Result<Option<Segment>, Error> {
         if is_falsy(dsl) {
             return Ok(None);
         }
@@ -77,7 +126,8 @@ impl Segment {
             ));
         }
         Ok(Some(Segment {
-            root: compile_node(dsl),
+            root: compile_node(dsl, dialect),
+            needs_web_testing: dialect == Dialect::Fme && mentions_key(dsl, "campaignVariation"),
         }))
     }
 
@@ -85,7 +135,39 @@ impl Segment {
     /// variables for whitelisting). `user_id` is what `user` operands compare against; when `None`, the
     /// string value of `variables["_vwo_user_id"]` is used if present, else a `user` leaf is false.
     pub fn evaluate(&self, variables: &Map<String, Value>, user_id: Option<&str>) -> bool {
-        self.root.evaluate(variables, user_id).unwrap_or(false)
+        let env = Env {
+            variables,
+            user_id,
+            fme: None,
+        };
+        self.root.evaluate(&env).unwrap_or(false)
+    }
+
+    /// Evaluates an FME segment against `variables` (custom variables, or variation-targeting
+    /// variables for whitelisting) and the request context.
+    pub(crate) fn evaluate_fme(
+        &self,
+        variables: &Map<String, Value>,
+        ctx: &FmeContext<'_>,
+    ) -> bool {
+        if self.needs_web_testing && ctx.web_testing_campaigns.is_none() {
+            return false;
+        }
+        let env = Env {
+            variables,
+            user_id: None,
+            fme: Some(ctx),
+        };
+        self.root.evaluate(&env).unwrap_or(false)
+    }
+}
+
+/// Whether any object in `v` has the key `key`.
+fn mentions_key(v: &Value, key: &str) -> bool {
+    match v {
+        Value::Object(o) => o.iter().any(|(k, v)| k == key || mentions_key(v, key)),
+        Value::Array(a) => a.iter().any(|v| mentions_key(v, key)),
+        _ => false,
     }
 }
 
@@ -157,7 +239,7 @@ fn key_value(v: &Value) -> Option<(Key<'_>, &Value)> {
     }
 }
 
-fn compile_node(v: &Value) -> Node {
+fn compile_node(v: &Value, dialect: Dialect) -> Node {
     let Some((key, value)) = key_value(v) else {
         return Node::Raise;
     };
@@ -165,27 +247,92 @@ fn compile_node(v: &Value) -> Node {
         return Node::Unknown;
     };
     match op {
-        "and" => Node::And(compile_children(value)),
-        "or" => Node::Or(compile_children(value)),
-        "not" => Node::Not(Box::new(compile_node(value))),
-        "custom_variable" => match key_value(value) {
-            Some((Key::Str(name), operand)) => {
-                Node::CustomVariable(Box::new(CustomVariable::compile(Some(name), operand)))
-            }
-            Some((Key::Int, operand)) => {
-                Node::CustomVariable(Box::new(CustomVariable::compile(None, operand)))
-            }
-            None => Node::Raise,
+        "and" => match dialect {
+            Dialect::Fme => compile_grouped(value, &fme::LOCATION_KEYS, true),
+            Dialect::V1 => Node::And(compile_children(value, dialect)),
         },
-        "user" => Node::User(User::compile(value)),
-        _ => Node::Unknown,
+        "or" => match dialect {
+            Dialect::Fme => compile_grouped(value, &fme::USER_AGENT_KEYS, false),
+            Dialect::V1 => Node::Or(compile_children(value, dialect)),
+        },
+        "not" => Node::Not(Box::new(compile_node(value, dialect))),
+        "custom_variable" => {
+            let (name, operand) = match key_value(value) {
+                Some((Key::Str(name), operand)) => (Some(name), operand),
+                Some((Key::Int, operand)) => (None, operand),
+                None => return Node::Raise,
+            };
+            match dialect {
+                Dialect::V1 => {
+                    Node::CustomVariable(Box::new(CustomVariable::compile(name, operand)))
+                }
+                Dialect::Fme => {
+                    Node::FmeCustomVariable(Box::new(fme::CustomVariable::compile(name, operand)))
+                }
+            }
+        }
+        "user" => Node::User(User::compile(
+            value,
+            match dialect {
+                Dialect::V1 => USER_ID_KEY,
+                Dialect::Fme => FME_USER_ID_KEY,
+            },
+        )),
+        _ => match dialect {
+            Dialect::Fme => match fme::ContextLeaf::compile(op, value) {
+                Some(leaf) => Node::Context(Box::new(leaf)),
+                None => Node::Unknown,
+            },
+            Dialect::V1 => Node::Unknown,
+        },
+    }
+}
+
+/// An FME `and` (location keys) or `or` (user-agent keys): when every child is a node of those keys
+/// they are checked together (`FME_SPEC.md` §5.4); in a mixed list those children are skipped (true in
+/// an `and`; in an `or` they are never evaluated, i.e. false).
+fn grouped_key<'v>(child: &'v Value, keys: &[&str]) -> Option<(&'v str, &'v Value)> {
+    let (k, v) = child.as_object()?.iter().next()?;
+    keys.contains(&k.as_str()).then_some((k.as_str(), v))
+}
+
+fn compile_grouped(value: &Value, keys: &[&str], is_and: bool) -> Node {
+    let grouped_key = |child| grouped_key(child, keys);
+    if let Value::Array(items) = value {
+        let grouped: Vec<(&str, &Value)> = items.iter().filter_map(grouped_key).collect();
+        if !items.is_empty() && grouped.len() == items.len() {
+            return if is_and {
+                Node::Location(Box::new(fme::Location::compile(&grouped)))
+            } else {
+                Node::UserAgentInfo(Box::new(fme::UserAgentInfo::compile(&grouped)))
+            };
+        }
+        let children = items
+            .iter()
+            .map(|child| match grouped_key(child) {
+                Some(_) if is_and => Node::Skipped,
+                Some(_) => Node::Unknown,
+                None => compile_node(child, Dialect::Fme),
+            })
+            .collect();
+        return if is_and {
+            Node::And(children)
+        } else {
+            Node::Or(children)
+        };
+    }
+    let children = compile_children(value, Dialect::Fme);
+    if is_and {
+        Node::And(children)
+    } else {
+        Node::Or(children)
     }
 }
 
 /// What `all()`/`any()` iterate over for an `and`/`or` value.
-fn compile_children(v: &Value) -> Vec<Node> {
+fn compile_children(v: &Value, dialect: Dialect) -> Vec<Node> {
     match v {
-        Value::Array(items) => items.iter().map(compile_node).collect(),
+        Value::Array(items) => items.iter().map(|i| compile_node(i, dialect)).collect(),
         // An object's keys and a string's characters are strings: evaluating the first one raises.
         Value::Object(o) if o.is_empty() => Vec::new(),
         Value::String(s) if s.is_empty() => Vec::new(),
@@ -194,15 +341,11 @@ fn compile_children(v: &Value) -> Vec<Node> {
 }
 
 impl Node {
-    fn evaluate(
-        &self,
-        variables: &Map<String, Value>,
-        user_id: Option<&str>,
-    ) -> Result<bool, Raise> {
+    fn evaluate(&self, env: &Env<'_>) -> Result<bool, Raise> {
         match self {
             Node::And(children) => {
                 for child in children {
-                    if !child.evaluate(variables, user_id)? {
+                    if !child.evaluate(env)? {
                         return Ok(false);
                     }
                 }
@@ -210,15 +353,20 @@ impl Node {
             }
             Node::Or(children) => {
                 for child in children {
-                    if child.evaluate(variables, user_id)? {
+                    if child.evaluate(env)? {
                         return Ok(true);
                     }
                 }
                 Ok(false)
             }
-            Node::Not(child) => Ok(!child.evaluate(variables, user_id)?),
-            Node::CustomVariable(leaf) => leaf.evaluate(variables),
-            Node::User(leaf) => leaf.evaluate(variables, user_id),
+            Node::Not(child) => Ok(!child.evaluate(env)?),
+            Node::CustomVariable(leaf) => leaf.evaluate(env.variables),
+            Node::User(leaf) => leaf.evaluate(env.variables, env.user_id),
+            Node::FmeCustomVariable(leaf) => leaf.evaluate(env.variables),
+            Node::Context(leaf) => Ok(env.fme.is_some_and(|ctx| leaf.evaluate(ctx))),
+            Node::Location(leaf) => Ok(env.fme.is_some_and(|ctx| leaf.evaluate(ctx))),
+            Node::UserAgentInfo(leaf) => Ok(env.fme.is_some_and(|ctx| leaf.evaluate(ctx))),
+            Node::Skipped => Ok(true),
             Node::Unknown => Ok(false),
             Node::Raise => Err(Raise),
         }

@@ -4,7 +4,7 @@
 
 mod id;
 mod parse;
-mod wire;
+pub(crate) mod wire;
 
 pub use id::Id;
 
@@ -237,14 +237,36 @@ pub(crate) fn range_step(weight: f64) -> i64 {
     }
 }
 
+/// Where a range starts relative to the running total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RangeForm {
+    /// Variations (both generations) and v1 group winners: `start = cur + 1`.
+    Disjoint,
+    /// FME MEG candidates (`FME_SPEC.md` §3.3): `start = cur`, so neighbours share their boundary value
+    /// and the earlier one wins it.
+    SharedBoundary,
+}
+
 /// Computes cumulative ranges over weights in order: `(start, end)` per weight, `(-1, -1)` for a zero step.
 pub(crate) fn allocation_ranges(weights: impl Iterator<Item = f64>) -> Vec<(i64, i64)> {
+    allocation_ranges_in(weights, RangeForm::Disjoint)
+}
+
+/// [`allocation_ranges`] in either form.
+pub(crate) fn allocation_ranges_in(
+    weights: impl Iterator<Item = f64>,
+    form: RangeForm,
+) -> Vec<(i64, i64)> {
     let mut current = 0i64;
     weights
         .map(|w| {
             let step = range_step(w);
             if step > 0 {
-                let range = (current + 1, current + step);
+                let start = match form {
+                    RangeForm::Disjoint => current + 1,
+                    RangeForm::SharedBoundary => current,
+                };
+                let range = (start, current + step);
                 current += step;
                 range
             } else {
@@ -276,5 +298,7 @@ mod tests {
         assert_eq!(r, vec![(1, 3334), (3335, 6668), (6669, 10002)]);
         let r = allocation_ranges([0.0, 50.0, 50.0].into_iter());
         assert_eq!(r, vec![(-1, -1), (1, 5000), (5001, 10000)]);
+        let r = allocation_ranges_in([50.0, 0.0, 50.0].into_iter(), RangeForm::SharedBoundary);
+        assert_eq!(r, vec![(0, 5000), (-1, -1), (5000, 10000)]);
     }
 }

@@ -103,13 +103,7 @@ fn segment(dsl: Option<&Value>, path: impl FnOnce() -> String) -> Result<Option<
 }
 
 fn variables(raw: Vec<RawVariable>) -> Vec<Variable> {
-    raw.into_iter()
-        .map(|v| Variable {
-            key: v.key,
-            kind: v.kind,
-            value: v.value,
-        })
-        .collect()
+    raw.into_iter().map(Variable::from).collect()
 }
 
 fn goal(raw: RawGoal) -> Goal {

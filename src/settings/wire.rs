@@ -108,17 +108,27 @@ pub(super) struct RawGoal {
 
 #[derive(Deserialize)]
 #[serde(expecting = "an object")]
-pub(super) struct RawVariable {
+pub(crate) struct RawVariable {
     pub key: String,
     #[serde(rename = "type")]
     pub kind: String,
     pub value: Value,
 }
 
+impl From<RawVariable> for super::Variable {
+    fn from(v: RawVariable) -> Self {
+        super::Variable {
+            key: v.key,
+            kind: v.kind,
+            value: v.value,
+        }
+    }
+}
+
 /// `accountId`: an integer, or a non-empty string; kept as given and as text.
-pub(super) struct AccountId {
-    pub value: Value,
-    pub text: String,
+pub(crate) struct AccountId {
+    pub(crate) value: Value,
+    pub(crate) text: String,
 }
 
 impl<'de> Deserialize<'de> for AccountId {
@@ -197,11 +207,11 @@ impl Visitor<'_> for NumberVisitor {
     }
 }
 
-pub(super) fn number<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+pub(crate) fn number<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     d.deserialize_any(NumberVisitor)
 }
 
-pub(super) fn optional_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+pub(crate) fn optional_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
         type Value = Option<f64>;
@@ -222,7 +232,7 @@ pub(super) fn optional_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<
 }
 
 /// An id: an integer (or an integral float), or a string.
-pub(super) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<Id, D::Error> {
+pub(crate) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<Id, D::Error> {
     struct V;
     impl Visitor<'_> for V {
         type Value = Id;
@@ -254,7 +264,7 @@ pub(super) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<Id, D::Error> {
 }
 
 /// A boolean flag; null reads as false.
-pub(super) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+pub(crate) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     Ok(Option::<bool>::deserialize(d)?.unwrap_or(false))
 }
 
@@ -265,7 +275,7 @@ pub(super) fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error>
 
 /// An array, or `{}` standing for an empty one (the VWO backend emits `{}` for empty lists); null is
 /// an empty list too.
-pub(super) fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Vec<T>, D::Error> {
     struct V<T>(PhantomData<T>);
@@ -299,6 +309,14 @@ pub(super) fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 /// Parses settings text into the raw model. Errors name the JSON path (`campaigns[3].variations[1].weight:
 /// expected a number, got "abc"`).
 pub(super) fn parse(text: &str) -> Result<RawSettings, crate::Error> {
+    parse_document(text)
+}
+
+/// Parses a settings document of either generation into its raw model, with the error paths of
+/// [`parse`].
+pub(crate) fn parse_document<T: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<T, crate::Error> {
     let got = match text.trim_start().as_bytes().first() {
         Some(b'{') | None => None,
         Some(b'[') => Some("an array"),
@@ -316,11 +334,11 @@ pub(super) fn parse(text: &str) -> Result<RawSettings, crate::Error> {
     }
     // The fast path reads without tracking paths; only a failed read is repeated with path tracking,
     // to say where the problem is.
-    if let Ok(raw) = serde_json::from_str::<RawSettings>(text) {
+    if let Ok(raw) = serde_json::from_str::<T>(text) {
         return Ok(raw);
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let raw: RawSettings = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let raw: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.inner();
         let message = inner.to_string();

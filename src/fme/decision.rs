@@ -1,0 +1,928 @@
+//! The FME `get_flag` decision (`FME_SPEC.md` §4.1–§4.8, §4.10), pure: compiled settings, a feature key
+//! and a context in; whether the flag is enabled, its variables, the variation each rule gave, the
+//! reason, and the impressions the event layer would send, out. No storage (treated as absent), no
+//! gateway (leaves that need one see no data), no I/O.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde_json::{Map, Value};
+
+use super::settings::{Campaign, Feature, FmeSettings, Rule, RuleKind, Variation};
+use crate::bucketing::{
+    bucket_value, first_in_range, is_within_percent, scoped_seed, MAX_TRAFFIC_PERCENT,
+    MAX_TRAFFIC_VALUE,
+};
+use crate::segmentation::{FmeContext, Segment, FME_USER_ID_KEY};
+use crate::settings::{allocation_ranges, allocation_ranges_in, Id, RangeForm, Variable};
+
+/// The request context of a decision (the Python SDK's context dict).
+#[derive(Debug, Clone, Default)]
+pub struct FlagContext {
+    /// User id.
+    pub id: String,
+    /// Replaces the user id in rule, whitelisting and MEG hashes (not in holdouts or the UUID).
+    pub bucketing_seed: Option<String>,
+    /// Pre-segmentation variables.
+    pub custom_variables: Map<String, Value>,
+    /// Whitelisting variables.
+    pub variation_targeting_variables: Map<String, Value>,
+    /// User agent.
+    pub user_agent: Option<String>,
+    /// IP address.
+    pub ip_address: Option<String>,
+    /// Pre-resolved gateway data (`_vwo`: `location`, `userAgent`).
+    pub gateway_data: Option<Map<String, Value>>,
+    /// `platform_variables.web_testing_campaigns`.
+    pub web_testing_campaigns: Option<Value>,
+}
+
+/// Why a context is unusable (POLICY F1: a disabled flag, where the reference raises or logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextError {
+    /// Not an object, or empty.
+    NotAnObject,
+    /// No `id` key.
+    MissingId,
+    /// `id` is not a string.
+    IdNotAString,
+    /// `id` is the empty string (the reference rejects a falsy id).
+    EmptyId,
+    /// `custom_variables` or `variation_targeting_variables` is present but not an object (the
+    /// reference fails the call: a disabled flag, nothing sent).
+    VariablesNotAnObject,
+}
+
+impl FlagContext {
+    /// Reads a context as the Python SDK takes it (snake_case keys; `bucketingSeed` and `_vwo` /
+    /// `_wingify` as they are). A `bucketingSeed` that is not a non-blank string is dropped, as the
+    /// reference does.
+    pub fn from_json(v: &Value) -> Result<FlagContext, ContextError> {
+        let o = match v {
+            Value::Object(o) if !o.is_empty() => o,
+            _ => return Err(ContextError::NotAnObject),
+        };
+        let id = match o.get("id") {
+            None => return Err(ContextError::MissingId),
+            Some(Value::String(s)) if s.is_empty() => return Err(ContextError::EmptyId),
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) => return Err(ContextError::MissingId),
+            Some(_) => return Err(ContextError::IdNotAString),
+        };
+        let map = |k: &str| match o.get(k) {
+            None => Ok(Map::new()),
+            Some(Value::Object(m)) => Ok(m.clone()),
+            Some(_) => Err(ContextError::VariablesNotAnObject),
+        };
+        let string = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
+        Ok(FlagContext {
+            id,
+            bucketing_seed: string("bucketingSeed").filter(|s| !s.trim().is_empty()),
+            custom_variables: map("custom_variables")?,
+            variation_targeting_variables: map("variation_targeting_variables")?,
+            user_agent: string("user_agent"),
+            ip_address: string("ip_address"),
+            gateway_data: o
+                .get("_vwo")
+                .or_else(|| o.get("_wingify"))
+                .and_then(Value::as_object)
+                .cloned(),
+            web_testing_campaigns: o
+                .get("platform_variables")
+                .and_then(|p| p.get("web_testing_campaigns"))
+                .filter(|w| !w.is_null())
+                .cloned(),
+        })
+    }
+}
+
+/// The variation a rule gave.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleVariation<'s> {
+    /// The rule.
+    pub rule: &'s Rule,
+    /// Its campaign.
+    pub campaign: &'s Campaign,
+    /// The variation.
+    pub variation: &'s Variation,
+    /// Reached by whitelisting (no traffic check).
+    pub whitelisted: bool,
+}
+
+impl RuleVariation<'_> {
+    /// The key storage and debug events use: testing → the campaign key; rollout and personalize →
+    /// `"<featureKey>_<ruleKey>"`.
+    pub fn key(&self, feature: &Feature) -> String {
+        match self.campaign.kind {
+            RuleKind::Testing => self.campaign.key.clone(),
+            _ => format!("{}_{}", feature.key, self.rule.rule_key),
+        }
+    }
+}
+
+/// What happened to one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleVerdict {
+    /// Pre-segmentation failed.
+    SegmentationFailed,
+    /// Another member of MEG group `group` won (`winner`: `"<cid>"`, `"<cid>_<vid>"`, or `"-1"` for none).
+    LostGroup {
+        /// Group id.
+        group: String,
+        /// The recorded winner.
+        winner: String,
+    },
+    /// Passed targeting but not the traffic check.
+    OutOfTraffic,
+    /// In traffic, but the bucket value falls in no variation's range.
+    NoVariationInRange,
+    /// Assigned a variation by bucketing.
+    Assigned,
+    /// Assigned a variation by whitelisting.
+    Whitelisted,
+}
+
+/// One evaluated rule, in evaluation order.
+#[derive(Debug, Clone)]
+pub struct RuleStep {
+    /// Rule key.
+    pub rule_key: String,
+    /// Rule type.
+    pub kind: RuleKind,
+    /// What happened.
+    pub verdict: RuleVerdict,
+}
+
+/// The decisive reason of a flag decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlagReason {
+    /// The context is unusable (POLICY F1).
+    InvalidContext(ContextError),
+    /// No feature has this key.
+    FeatureNotFound,
+    /// The user is in these holdouts.
+    InHoldout(Vec<Id>),
+    /// The feature has rollout rules and none passed its targeting: experiments were not evaluated.
+    NoRolloutTargeted,
+    /// The first rollout rule whose targeting passed (§10 Q11) rejected the user by traffic:
+    /// experiments were not evaluated.
+    RolloutOutOfTraffic,
+    /// A rollout enabled the flag and no experiment assigned a variation.
+    Rollout,
+    /// An experiment (testing or personalize) assigned the variation whose variables apply.
+    Experiment,
+    /// No rollout rules and no experiment assigned a variation.
+    NoExperimentAssigned,
+}
+
+/// One impression the event layer would send (`vwo_variationShown`, §4.9, §7.4–§7.5), in send order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Impression {
+    /// A rule's variation: `id` = campaign id, `variation` = the variation id (a string on the wire).
+    Variation {
+        /// Campaign id.
+        campaign_id: Id,
+        /// Variation id.
+        variation_id: Id,
+    },
+    /// A holdout evaluation: `variation` 1 = in the holdout, 2 = not (an integer on the wire).
+    Holdout {
+        /// Holdout id.
+        holdout_id: Id,
+        /// 1 or 2.
+        variation: u8,
+        /// Feature id (`fId`).
+        feature_id: Id,
+    },
+    /// The impact campaign: `variation` 2 = enabled, 1 = disabled.
+    Impact {
+        /// Impact campaign id.
+        campaign_id: Id,
+        /// 1 or 2.
+        variation: u8,
+    },
+}
+
+/// A get_flag decision.
+#[derive(Debug, Clone)]
+pub struct FlagDecision<'s> {
+    /// The feature, when it exists.
+    pub feature: Option<&'s Feature>,
+    /// Whether the flag is enabled.
+    pub enabled: bool,
+    /// The rollout rule's variation, when a rollout passed.
+    pub rollout: Option<RuleVariation<'s>>,
+    /// The experiment rule's variation, when one assigned.
+    pub experiment: Option<RuleVariation<'s>>,
+    /// Holdouts evaluated, `(id, user is in it)`, in order.
+    pub holdouts: Vec<(Id, bool)>,
+    /// Every rule evaluated, in order.
+    pub steps: Vec<RuleStep>,
+    /// The reason.
+    pub reason: FlagReason,
+    /// The impressions to send, in order.
+    pub impressions: Vec<Impression>,
+    /// The visitor UUID (`None` for an invalid context).
+    pub uuid: Option<String>,
+}
+
+impl<'s> FlagDecision<'s> {
+    /// The variables of the flag: the experiment variation's, else the rollout's, else none.
+    pub fn variables(&self) -> &'s [Variable] {
+        match self.experiment.or(self.rollout) {
+            Some(rv) => &rv.variation.variables,
+            None => &[],
+        }
+    }
+
+    fn disabled(feature: Option<&'s Feature>, reason: FlagReason, uuid: Option<String>) -> Self {
+        FlagDecision {
+            feature,
+            enabled: false,
+            rollout: None,
+            experiment: None,
+            holdouts: Vec::new(),
+            steps: Vec::new(),
+            reason,
+            impressions: Vec::new(),
+            uuid,
+        }
+    }
+}
+
+/// `^[DJ][0-9A-Fa-f]{32}$`: an id the web SDK generated.
+fn is_web_uuid(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 33 && matches!(b[0], b'D' | b'J') && b[1..].iter().all(u8::is_ascii_hexdigit)
+}
+
+/// The visitor UUID of §7.2 (v1's derivation; a web UUID stands for itself when allowed).
+pub fn visitor_uuid(settings: &FmeSettings, user_id: &str) -> String {
+    if settings.is_web_connectivity_enabled && is_web_uuid(user_id) {
+        return user_id.to_string();
+    }
+    crate::events::visitor_uuid_in(&settings.visitor_namespace, user_id)
+}
+
+/// Decides `feature_key` for a context given as JSON (POLICY F1 for an unusable context).
+pub fn get_flag_json<'s>(
+    settings: &'s FmeSettings,
+    feature_key: &str,
+    context: &Value,
+) -> FlagDecision<'s> {
+    match FlagContext::from_json(context) {
+        Ok(ctx) => get_flag(settings, feature_key, &ctx),
+        Err(e) => FlagDecision::disabled(None, FlagReason::InvalidContext(e), None),
+    }
+}
+
+/// Decides `feature_key` for `context` (§4, storage absent).
+pub fn get_flag<'s>(
+    settings: &'s FmeSettings,
+    feature_key: &str,
+    context: &FlagContext,
+) -> FlagDecision<'s> {
+    let uuid = visitor_uuid(settings, &context.id);
+    let Some(fi) = settings.feature_index(feature_key) else {
+        return FlagDecision::disabled(None, FlagReason::FeatureNotFound, Some(uuid));
+    };
+    let mut run = Run {
+        settings,
+        context,
+        uuid: &uuid,
+        custom_variables: context.custom_variables.clone(),
+        variation_targeting_variables: context.variation_targeting_variables.clone(),
+        meg_winners: FxHashMap::default(),
+        rollout_passed: FxHashSet::default(),
+        seed: String::new(),
+    };
+    run.decide(fi)
+}
+
+/// The state of one get_flag call.
+struct Run<'s, 'c> {
+    settings: &'s FmeSettings,
+    context: &'c FlagContext,
+    uuid: &'c str,
+    /// Custom variables; `_vwoUserId` is added by the first rule evaluated (§4.6 step 2).
+    custom_variables: Map<String, Value>,
+    variation_targeting_variables: Map<String, Value>,
+    /// MEG winners decided in this call, by group id.
+    meg_winners: FxHashMap<String, String>,
+    /// Features whose rollout passed in this call (`evaluatedFeatureMap`).
+    rollout_passed: FxHashSet<usize>,
+    seed: String,
+}
+
+enum RuleEval<'s> {
+    Pass(Option<&'s Variation>),
+    Fail(RuleVerdict),
+}
+
+impl<'s> Run<'s, '_> {
+    fn bucketing_id(&self) -> &str {
+        self.context
+            .bucketing_seed
+            .as_deref()
+            .unwrap_or(&self.context.id)
+    }
+
+    fn fme_context<'a>(
+        &'a self,
+        feature_state: &'a dyn Fn(&str) -> Option<bool>,
+    ) -> FmeContext<'a> {
+        FmeContext {
+            user_agent: self.context.user_agent.as_deref(),
+            ip_address: self.context.ip_address.as_deref(),
+            gateway_data: self.context.gateway_data.as_ref(),
+            web_testing_campaigns: self.context.web_testing_campaigns.as_ref(),
+            feature_state,
+        }
+    }
+
+    /// Evaluates a segment against the custom variables (`None` passes).
+    fn passes(&self, segment: Option<&Segment>) -> bool {
+        self.passes_with(segment, &self.custom_variables)
+    }
+
+    fn passes_with(&self, segment: Option<&Segment>, variables: &Map<String, Value>) -> bool {
+        let Some(segment) = segment else {
+            return true;
+        };
+        let settings = self.settings;
+        // Without storage a known feature has no stored record; an unknown id is `None`.
+        let feature_state = |id: &str| {
+            settings
+                .features
+                .iter()
+                .any(|f| f.id.to_string() == id)
+                .then_some(false)
+        };
+        let ctx = self.fme_context(&feature_state);
+        segment.evaluate_fme(variables, &ctx)
+    }
+
+    fn first_variation(&self, rule: &'s Rule) -> Option<&'s Variation> {
+        let campaign = &self.settings.campaigns[rule.campaign];
+        rule.variations.first().map(|&vi| &campaign.variations[vi])
+    }
+
+    /// The rule's pre-segmentation: `variations[0].segments` for rollout/personalize, the campaign's
+    /// for testing.
+    fn rule_segment(&self, rule: &'s Rule) -> Option<&'s Segment> {
+        let campaign = &self.settings.campaigns[rule.campaign];
+        match campaign.kind {
+            RuleKind::Testing => campaign.segments.as_ref(),
+            _ => self.first_variation(rule).and_then(|v| v.segments.as_ref()),
+        }
+    }
+
+    /// `"<cid>"`, or `"<cid>_<variations[0].id>"` for personalize: the rule's MEG member key.
+    fn member_key(&self, rule: &'s Rule) -> String {
+        let campaign = &self.settings.campaigns[rule.campaign];
+        match (campaign.kind, self.first_variation(rule)) {
+            (RuleKind::Personalize, Some(v)) => format!("{}_{}", campaign.id, v.id),
+            _ => campaign.id.to_string(),
+        }
+    }
+
+    /// The traffic check of §3.2.
+    fn in_traffic(&mut self, rule: &'s Rule) -> bool {
+        let campaign = &self.settings.campaigns[rule.campaign];
+        let (salt, traffic) = match campaign.kind {
+            RuleKind::Testing => (campaign.salt.as_deref(), campaign.percent_traffic),
+            _ => match self.first_variation(rule) {
+                Some(v) => (v.salt.as_deref(), v.weight),
+                None => return false,
+            },
+        };
+        let user = self.bucketing_id().to_string();
+        match salt {
+            Some(s) => scoped_seed(&mut self.seed, &s, None, &user),
+            None => scoped_seed(&mut self.seed, &campaign.id, None, &user),
+        }
+        is_within_percent(bucket_value(&self.seed, MAX_TRAFFIC_PERCENT, 1.0), traffic)
+    }
+
+    /// Traffic check and variation pick for a rule that passed targeting.
+    fn bucket(&mut self, rule: &'s Rule) -> Result<&'s Variation, RuleVerdict> {
+        if !self.in_traffic(rule) {
+            return Err(RuleVerdict::OutOfTraffic);
+        }
+        let campaign = &self.settings.campaigns[rule.campaign];
+        if campaign.kind != RuleKind::Testing {
+            return self
+                .first_variation(rule)
+                .ok_or(RuleVerdict::NoVariationInRange);
+        }
+        let user = self.bucketing_id().to_string();
+        let account = &self.settings.account_id_text;
+        match campaign.salt.as_deref() {
+            Some(s) => scoped_seed(&mut self.seed, &s, Some(account), &user),
+            None => scoped_seed(&mut self.seed, &campaign.id, Some(account), &user),
+        }
+        let value = bucket_value(&self.seed, MAX_TRAFFIC_VALUE, 1.0);
+        first_in_range(&rule.variations, value, |&vi| campaign.variations[vi].range)
+            .map(|&vi| &campaign.variations[vi])
+            .ok_or(RuleVerdict::NoVariationInRange)
+    }
+
+    /// §4.7: the variation whose whitelisting segment matches (ties broken by bucketing).
+    fn whitelisted(&mut self, rule: &'s Rule) -> Option<&'s Variation> {
+        let campaign = &self.settings.campaigns[rule.campaign];
+        let matches: Vec<&'s Variation> = rule
+            .variations
+            .iter()
+            .map(|&vi| &campaign.variations[vi])
+            .filter(|v| {
+                v.segments.is_some()
+                    && self.passes_with(v.segments.as_ref(), &self.variation_targeting_variables)
+            })
+            .collect();
+        match matches.len() {
+            0 => None,
+            1 => Some(matches[0]),
+            n => {
+                let total: f64 = matches.iter().map(|v| v.weight).sum();
+                let ranges = allocation_ranges(matches.iter().map(|v| {
+                    if total == 0.0 {
+                        100.0 / n as f64
+                    } else {
+                        v.weight / total * 100.0
+                    }
+                }));
+                let user = self.bucketing_id().to_string();
+                match campaign.salt.as_deref() {
+                    Some(s) => scoped_seed(&mut self.seed, &s, None, &user),
+                    None => scoped_seed(&mut self.seed, &campaign.id, None, &user),
+                }
+                let value = bucket_value(&self.seed, MAX_TRAFFIC_VALUE, 1.0);
+                let indexed: Vec<usize> = (0..n).collect();
+                first_in_range(&indexed, value, |&i| ranges[i]).map(|&i| matches[i])
+            }
+        }
+    }
+
+    fn user_list_id(&self, campaign: &Campaign) -> Value {
+        Value::from(if campaign.is_user_list_enabled {
+            self.uuid
+        } else {
+            self.context.id.as_str()
+        })
+    }
+
+    /// §4.6: whitelisting, pre-segmentation and MEG for one rule of feature `fi`.
+    fn evaluate_rule(&mut self, fi: usize, rule: &'s Rule) -> RuleEval<'s> {
+        let campaign = &self.settings.campaigns[rule.campaign];
+        if campaign.kind == RuleKind::Testing {
+            let uid = self.user_list_id(campaign);
+            self.variation_targeting_variables
+                .insert(FME_USER_ID_KEY.into(), uid);
+            if campaign.is_forced_variation_enabled {
+                if let Some(v) = self.whitelisted(rule) {
+                    return RuleEval::Pass(Some(v));
+                }
+            }
+        }
+        let uid = self.user_list_id(campaign);
+        self.custom_variables.insert(FME_USER_ID_KEY.into(), uid);
+        let member = self.member_key(rule);
+        let group = self.settings.campaign_groups.get(&member).cloned();
+        if let Some(g) = &group {
+            if let Some(winner) = self.meg_winners.get(g) {
+                return if *winner == member {
+                    RuleEval::Pass(None)
+                } else {
+                    RuleEval::Fail(RuleVerdict::LostGroup {
+                        group: g.clone(),
+                        winner: winner.clone(),
+                    })
+                };
+            }
+        }
+        if !self.passes(self.rule_segment(rule)) {
+            return RuleEval::Fail(RuleVerdict::SegmentationFailed);
+        }
+        let Some(g) = group else {
+            return RuleEval::Pass(None);
+        };
+        let winner = self
+            .group_winner(fi, &g)
+            .unwrap_or_else(|| "-1".to_string());
+        self.meg_winners.insert(g.clone(), winner.clone());
+        if winner == member {
+            RuleEval::Pass(None)
+        } else {
+            RuleEval::Fail(RuleVerdict::LostGroup { group: g, winner })
+        }
+    }
+
+    /// §4.3: the applicable holdouts of feature `fi`, `(holdout index, user is in it)`.
+    fn holdouts(&mut self, fi: usize) -> Vec<(usize, bool)> {
+        let settings = self.settings;
+        let feature = &settings.features[fi];
+        let mut out = Vec::new();
+        for (hi, h) in settings.holdouts.iter().enumerate() {
+            if !(h.is_global || h.feature_ids.contains(&feature.id)) {
+                continue;
+            }
+            let inside = self.passes(h.segments.as_ref()) && {
+                scoped_seed(
+                    &mut self.seed,
+                    &settings.account_id_text,
+                    Some(&h.id),
+                    &self.context.id,
+                );
+                is_within_percent(
+                    bucket_value(&self.seed, MAX_TRAFFIC_PERCENT, 1.0),
+                    h.percent_traffic,
+                )
+            };
+            out.push((hi, inside));
+        }
+        out
+    }
+
+    /// §4.8: the winner of group `g` as a member key, if it is a rule of feature `fi`.
+    fn group_winner(&mut self, fi: usize, g: &str) -> Option<String> {
+        let settings = self.settings;
+        let group = settings.groups.get(g)?;
+        let entries = &group.campaigns;
+        // Features with a rule referring to a member, in settings order.
+        let in_group = |f: &Feature| {
+            f.rule_refs.iter().any(|(cid, vid)| {
+                entries.iter().any(|e| {
+                    let (c, v) = match e.split_once('_') {
+                        Some((c, v)) => (c, Some(v)),
+                        None => (e.as_str(), None),
+                    };
+                    let Ok(c) = c.parse::<i64>() else {
+                        return false;
+                    };
+                    *cid == Id::Int(c)
+                        && match v {
+                            None => true,
+                            Some(v) => v
+                                .parse::<i64>()
+                                .is_ok_and(|v| vid.as_ref() == Some(&Id::Int(v))),
+                        }
+                })
+            })
+        };
+        let mut candidates: Vec<(usize, &'s Rule)> = Vec::new();
+        for (ofi, feature) in settings.features.iter().enumerate() {
+            if !in_group(feature) {
+                continue;
+            }
+            if self.holdouts(ofi).iter().any(|(_, inside)| *inside) {
+                continue;
+            }
+            if !self.rollout_passed.contains(&ofi) {
+                let rollouts: Vec<&'s Rule> = feature
+                    .rules
+                    .iter()
+                    .filter(|r| settings.campaigns[r.campaign].kind == RuleKind::Rollout)
+                    .collect();
+                if !rollouts.is_empty() {
+                    let mut passed = false;
+                    for r in rollouts {
+                        if self.passes(self.rule_segment(r)) && self.in_traffic(r) {
+                            self.rollout_passed.insert(ofi);
+                            passed = true;
+                            break;
+                        }
+                    }
+                    if !passed {
+                        continue;
+                    }
+                }
+            }
+            for rule in &feature.rules {
+                let campaign = &settings.campaigns[rule.campaign];
+                let plain = campaign.id.to_string();
+                let with_variation = self
+                    .first_variation(rule)
+                    .map(|v| format!("{}_{}", campaign.id, v.id));
+                let listed = entries.contains(&plain)
+                    || with_variation.as_ref().is_some_and(|k| entries.contains(k));
+                let duplicate = candidates
+                    .iter()
+                    .any(|(f, r)| *f == ofi && r.rule_key == rule.rule_key);
+                if listed && !duplicate {
+                    candidates.push((ofi, rule));
+                }
+            }
+        }
+        let mut eligible: Vec<(usize, &'s Rule)> = Vec::new();
+        for (ofi, rule) in candidates {
+            if self.passes(self.rule_segment(rule)) && self.in_traffic(rule) {
+                eligible.push((ofi, rule));
+            }
+        }
+        let winner = match eligible.len() {
+            0 => None,
+            1 => Some(eligible[0]),
+            n => {
+                let user = self.bucketing_id().to_string();
+                scoped_seed(&mut self.seed, &g, None, &user);
+                let value = bucket_value(&self.seed, MAX_TRAFFIC_VALUE, 1.0);
+                if group.et == 1 {
+                    let weight = (100.0 / n as f64 * 10000.0).round_ties_even() / 10000.0;
+                    let ranges = allocation_ranges_in(
+                        eligible.iter().map(|_| weight),
+                        RangeForm::SharedBoundary,
+                    );
+                    let indexed: Vec<usize> = (0..n).collect();
+                    first_in_range(&indexed, value, |&i| ranges[i]).map(|&i| eligible[i])
+                } else {
+                    self.advanced_winner(group, &eligible, value)
+                }
+            }
+        };
+        let (wfi, rule) = winner?;
+        (wfi == fi).then(|| self.member_key(rule))
+    }
+
+    /// Advanced MEG (et ≠ 1): priority first, then weights.
+    fn advanced_winner(
+        &self,
+        group: &super::settings::Group,
+        eligible: &[(usize, &'s Rule)],
+        value: i64,
+    ) -> Option<(usize, &'s Rule)> {
+        let keys: Vec<(String, Option<String>)> = eligible
+            .iter()
+            .map(|(_, r)| {
+                let c = &self.settings.campaigns[r.campaign];
+                (
+                    c.id.to_string(),
+                    self.first_variation(r)
+                        .map(|v| format!("{}_{}", c.id, v.id)),
+                )
+            })
+            .collect();
+        for p in &group.priority {
+            if let Some(i) = keys
+                .iter()
+                .position(|(plain, with)| plain == p || with.as_ref() == Some(p))
+            {
+                return Some(eligible[i]);
+            }
+        }
+        let weighted: Vec<(usize, f64)> = keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (plain, with))| {
+                let find = |k: &str| {
+                    group
+                        .weights
+                        .iter()
+                        .find(|(wk, _)| wk == k)
+                        .map(|(_, w)| *w)
+                };
+                find(plain)
+                    .or_else(|| with.as_deref().and_then(find))
+                    .map(|w| (i, w))
+            })
+            .collect();
+        let ranges =
+            allocation_ranges_in(weighted.iter().map(|(_, w)| *w), RangeForm::SharedBoundary);
+        let indexed: Vec<usize> = (0..weighted.len()).collect();
+        first_in_range(&indexed, value, |&i| ranges[i]).map(|&i| eligible[weighted[i].0])
+    }
+
+    fn decide(&mut self, fi: usize) -> FlagDecision<'s> {
+        let settings = self.settings;
+        let feature = &settings.features[fi];
+        let mut decision = FlagDecision::disabled(
+            Some(feature),
+            FlagReason::NoExperimentAssigned,
+            Some(self.uuid.to_string()),
+        );
+        // Holdouts (§4.3).
+        let holdouts = self.holdouts(fi);
+        for &(hi, inside) in &holdouts {
+            let h = &settings.holdouts[hi];
+            decision.holdouts.push((h.id.clone(), inside));
+            decision.impressions.push(Impression::Holdout {
+                holdout_id: h.id.clone(),
+                variation: if inside { 1 } else { 2 },
+                feature_id: feature.id.clone(),
+            });
+        }
+        let matched: Vec<Id> = decision
+            .holdouts
+            .iter()
+            .filter(|(_, inside)| *inside)
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !matched.is_empty() {
+            decision.reason = FlagReason::InHoldout(matched);
+            return decision;
+        }
+        // Rollouts (§4.4): the first rule whose targeting passes decides by traffic alone.
+        let rollouts: Vec<&'s Rule> = feature
+            .rules
+            .iter()
+            .filter(|r| settings.campaigns[r.campaign].kind == RuleKind::Rollout)
+            .collect();
+        let mut check_experiments = rollouts.is_empty();
+        if !rollouts.is_empty() {
+            decision.reason = FlagReason::NoRolloutTargeted;
+            for rule in rollouts {
+                let step = |verdict| RuleStep {
+                    rule_key: rule.rule_key.clone(),
+                    kind: RuleKind::Rollout,
+                    verdict,
+                };
+                match self.evaluate_rule(fi, rule) {
+                    RuleEval::Fail(verdict) => decision.steps.push(step(verdict)),
+                    RuleEval::Pass(_) => {
+                        self.rollout_passed.insert(fi);
+                        match self.bucket(rule) {
+                            Ok(variation) => {
+                                decision.steps.push(step(RuleVerdict::Assigned));
+                                let campaign = &settings.campaigns[rule.campaign];
+                                decision.enabled = true;
+                                decision.reason = FlagReason::Rollout;
+                                decision.rollout = Some(RuleVariation {
+                                    rule,
+                                    campaign,
+                                    variation,
+                                    whitelisted: false,
+                                });
+                                decision.impressions.push(Impression::Variation {
+                                    campaign_id: campaign.id.clone(),
+                                    variation_id: variation.id.clone(),
+                                });
+                                check_experiments = true;
+                            }
+                            Err(verdict) => {
+                                decision.steps.push(step(verdict));
+                                decision.reason = FlagReason::RolloutOutOfTraffic;
+                            }
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        // Experiments (§4.5): the first rule that passes targeting and MEG decides.
+        if check_experiments {
+            let experiments = feature
+                .rules
+                .iter()
+                .filter(|r| settings.campaigns[r.campaign].kind != RuleKind::Rollout);
+            for rule in experiments {
+                let campaign = &settings.campaigns[rule.campaign];
+                let step = |verdict| RuleStep {
+                    rule_key: rule.rule_key.clone(),
+                    kind: campaign.kind,
+                    verdict,
+                };
+                let (result, whitelisted) = match self.evaluate_rule(fi, rule) {
+                    RuleEval::Fail(verdict) => {
+                        decision.steps.push(step(verdict));
+                        continue;
+                    }
+                    RuleEval::Pass(Some(v)) => (Ok(v), true),
+                    RuleEval::Pass(None) => (self.bucket(rule), false),
+                };
+                match result {
+                    Ok(variation) => {
+                        decision.steps.push(step(if whitelisted {
+                            RuleVerdict::Whitelisted
+                        } else {
+                            RuleVerdict::Assigned
+                        }));
+                        decision.enabled = true;
+                        decision.reason = FlagReason::Experiment;
+                        decision.experiment = Some(RuleVariation {
+                            rule,
+                            campaign,
+                            variation,
+                            whitelisted,
+                        });
+                        decision.impressions.push(Impression::Variation {
+                            campaign_id: campaign.id.clone(),
+                            variation_id: variation.id.clone(),
+                        });
+                    }
+                    Err(verdict) => decision.steps.push(step(verdict)),
+                }
+                break;
+            }
+        }
+        // Impact campaign (§4.9 step 4).
+        if let Some(id) = &feature.impact_campaign {
+            decision.impressions.push(Impression::Impact {
+                campaign_id: id.clone(),
+                variation: if decision.enabled { 2 } else { 1 },
+            });
+        }
+        decision
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    /// A feature with a rollout (targeting `tier == gold`) and a testing rule without `percentTraffic`.
+    const SETTINGS: &str = r#"{"version": 1, "accountId": 7, "sdkKey": "k",
+        "features": [{"id": 1, "key": "f", "name": "F", "type": "FEATURE_FLAG", "status": "ON",
+            "metrics": [{"id": 1, "type": "CUSTOM_GOAL", "identifier": "e"}],
+            "impactCampaign": {"campaignId": 99},
+            "rules": [{"type": "FLAG_ROLLOUT", "ruleKey": "r", "campaignId": 1, "variationId": 1},
+                      {"type": "FLAG_TESTING", "ruleKey": "t", "campaignId": 2}]}],
+        "campaigns": [
+            {"id": 1, "type": "FLAG_ROLLOUT", "key": "f_r", "name": "r", "status": "RUNNING", "segments": {},
+             "variations": [{"id": 1, "name": "on", "weight": 100,
+                 "segments": {"or": [{"custom_variable": {"tier": "gold"}}]},
+                 "variables": [{"id": 1, "key": "v", "type": "string", "value": "rollout"}]}]},
+            {"id": 2, "type": "FLAG_TESTING", "key": "f_t", "name": "t", "status": "RUNNING", "segments": {},
+             "variations": [{"id": 1, "name": "a", "weight": 50}, {"id": 2, "name": "b", "weight": 50}]}]}"#;
+
+    #[test]
+    fn testing_rule_without_percent_traffic_assigns_nobody() {
+        // POLICY F4: the reference fails the whole call; libvwo reads the traffic as 0.
+        let s = FmeSettings::from_json(SETTINGS).unwrap();
+        let d = get_flag_json(
+            &s,
+            "f",
+            &json!({"id": "u1", "custom_variables": {"tier": "gold"}}),
+        );
+        assert!(d.enabled);
+        assert_eq!(d.reason, FlagReason::Rollout);
+        assert_eq!(d.variables()[0].value, json!("rollout"));
+        assert!(d.experiment.is_none());
+        let verdicts: Vec<_> = d
+            .steps
+            .iter()
+            .map(|s| (s.rule_key.as_str(), s.verdict.clone()))
+            .collect();
+        assert_eq!(
+            verdicts,
+            vec![
+                ("r", RuleVerdict::Assigned),
+                ("t", RuleVerdict::OutOfTraffic)
+            ]
+        );
+        assert_eq!(
+            d.impressions,
+            vec![
+                Impression::Variation {
+                    campaign_id: Id::Int(1),
+                    variation_id: Id::Int(1)
+                },
+                Impression::Impact {
+                    campaign_id: Id::Int(99),
+                    variation: 2
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn rollout_targeting_failing_skips_experiments() {
+        let s = FmeSettings::from_json(SETTINGS).unwrap();
+        let d = get_flag_json(&s, "f", &json!({"id": "u1"}));
+        assert!(!d.enabled);
+        assert_eq!(d.reason, FlagReason::NoRolloutTargeted);
+        assert_eq!(d.steps.len(), 1);
+        assert_eq!(
+            d.impressions,
+            vec![Impression::Impact {
+                campaign_id: Id::Int(99),
+                variation: 1
+            }]
+        );
+    }
+
+    #[test]
+    fn web_uuids_are_recognised() {
+        assert!(is_web_uuid("D0123456789ABCDEF0123456789abcdef"));
+        assert!(!is_web_uuid("X0123456789ABCDEF0123456789abcdef"));
+        assert!(!is_web_uuid("D0123"));
+    }
+
+    #[test]
+    fn unusable_contexts_give_a_disabled_flag() {
+        let s = FmeSettings::from_json(
+            r#"{"version": 1, "accountId": 1, "sdkKey": "k", "features": [], "campaigns": []}"#,
+        )
+        .unwrap();
+        for (ctx, why) in [
+            (json!(null), ContextError::NotAnObject),
+            (json!({}), ContextError::NotAnObject),
+            (json!({"name": "x"}), ContextError::MissingId),
+            (json!({"id": 5}), ContextError::IdNotAString),
+        ] {
+            let d = get_flag_json(&s, "f", &ctx);
+            assert!(!d.enabled);
+            assert_eq!(d.reason, FlagReason::InvalidContext(why));
+        }
+        let d = get_flag_json(&s, "f", &json!({"id": "u"}));
+        assert_eq!(d.reason, FlagReason::FeatureNotFound);
+    }
+}

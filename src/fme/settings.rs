@@ -1,0 +1,742 @@
+//! FME settings (`/server-side/v2-settings`, `FME_SPEC.md` §2.1): the serde model of the wire JSON,
+//! validated with errors that name the JSON path, compiled once into the immutable [`FmeSettings`] the
+//! decision reads — features by key with their rules in order (each rule linked to its campaign),
+//! campaigns with variation ranges (§3.3), segments compiled in the FME dialect, MEG groups and holdouts.
+//! Nothing here does I/O or decides anything.
+//!
+//! The lenient readers (ids as numbers or strings, numbers as numeric strings, `{}` for an empty list)
+//! and the path-naming parser are v1's (`crate::settings::wire`), shared.
+
+use rustc_hash::FxHashMap;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::segmentation::{Dialect, Segment};
+use crate::settings::wire::{
+    self, flag, id, list, number, optional_number, AccountId, RawVariable,
+};
+use crate::settings::{allocation_ranges, Id, Variable};
+use crate::Error;
+
+type Result<T> = std::result::Result<T, Error>;
+
+// ---------------------------------------------------------------------------------------------------
+// Wire model. Extra keys are allowed everywhere (skipped unread), as in the reference's schema.
+
+#[derive(Deserialize)]
+#[serde(expecting = "an object")]
+struct RawSettings {
+    #[allow(dead_code)]
+    version: IgnoredAny,
+    #[serde(rename = "accountId")]
+    account_id: AccountId,
+    #[serde(rename = "sdkKey")]
+    sdk_key: String,
+    #[serde(deserialize_with = "list")]
+    campaigns: Vec<RawCampaign>,
+    #[serde(deserialize_with = "list")]
+    features: Vec<RawFeature>,
+    #[serde(default)]
+    groups: Option<Map<String, Value>>,
+    #[serde(rename = "campaignGroups", default)]
+    campaign_groups: Option<Map<String, Value>>,
+    #[serde(default, deserialize_with = "list")]
+    holdouts: Vec<RawHoldout>,
+    #[serde(rename = "collectionPrefix", default)]
+    collection_prefix: Option<String>,
+    #[serde(rename = "pollInterval", default, deserialize_with = "optional_number")]
+    poll_interval: Option<f64>,
+    #[serde(rename = "isWebConnectivityEnabled", default)]
+    is_web_connectivity_enabled: Option<bool>,
+    #[serde(rename = "isMAU", default, deserialize_with = "flag")]
+    is_mau: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "an object")]
+struct RawFeature {
+    #[serde(deserialize_with = "id")]
+    id: Id,
+    key: String,
+    name: String,
+    #[serde(rename = "type")]
+    #[allow(dead_code)]
+    kind: String,
+    #[allow(dead_code)]
+    status: IgnoredAny,
+    #[serde(deserialize_with = "list")]
+    metrics: Vec<RawMetric>,
+    #[serde(deserialize_with = "list")]
+    rules: Vec<RawRule>,
+    #[serde(rename = "impactCampaign", default)]
+    impact_campaign: Option<RawImpactCampaign>,
+    #[serde(rename = "isDebuggerEnabled", default, deserialize_with = "flag")]
+    is_debugger_enabled: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "an object")]
+struct RawMetric {
+    identifier: String,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "an object")]
+struct RawRule {
+    #[serde(rename = "ruleKey")]
+    rule_key: String,
+    #[serde(rename = "campaignId", deserialize_with = "id")]
+    campaign_id: Id,
+    #[serde(rename = "variationId", default, deserialize_with = "optional_id")]
+    variation_id: Option<Id>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "an object")]
+struct RawImpactCampaign {
+    #[serde(rename = "campaignId", default, deserialize_with = "optional_id")]
+    campaign_id: Option<Id>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "an object")]
+struct RawCampaign {
+    #[serde(deserialize_with = "id")]
+    id: Id,
+    #[serde(rename = "type")]
+    kind: String,
+    key: String,
+    #[allow(dead_code)]
+    name: IgnoredAny,
+    #[allow(dead_code)]
+    status: IgnoredAny,
+    #[serde(
+        rename = "percentTraffic",
+        default,
+        deserialize_with = "optional_number"
+    )]
+    percent_traffic: Option<f64>,
+    segments: Value,
+    #[serde(
+        rename = "isForcedVariationEnabled",
+        default,
+        deserialize_with = "flag"
+    )]
+    is_forced_variation_enabled: bool,
+    #[serde(rename = "isUserListEnabled", default, deserialize_with = "flag")]
+    is_user_list_enabled: bool,
+    #[serde(default)]
+    salt: Option<String>,
+    #[serde(deserialize_with = "list")]
+    variations: Vec<RawVariation>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "an object")]
+struct RawVariation {
+    #[serde(deserialize_with = "id")]
+    id: Id,
+    name: String,
+    #[serde(deserialize_with = "number")]
+    weight: f64,
+    #[serde(default)]
+    segments: Option<Value>,
+    #[serde(default, deserialize_with = "list")]
+    variables: Vec<RawFmeVariable>,
+    #[serde(default)]
+    salt: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "an object")]
+struct RawHoldout {
+    #[serde(deserialize_with = "id")]
+    id: Id,
+    name: String,
+    segments: Value,
+    #[serde(rename = "percentTraffic", deserialize_with = "number")]
+    percent_traffic: f64,
+    #[serde(rename = "isGlobal")]
+    is_global: bool,
+    #[serde(rename = "featureIds")]
+    feature_ids: Vec<Value>,
+    #[serde(alias = "m", deserialize_with = "list")]
+    metrics: Vec<RawMetric>,
+}
+
+/// A variable: v1's model, plus the `id` the reference's schema requires.
+#[derive(Deserialize)]
+#[serde(expecting = "an object")]
+struct RawFmeVariable {
+    #[allow(dead_code)]
+    id: IgnoredAny,
+    #[serde(flatten)]
+    variable: RawVariable,
+}
+
+fn optional_id<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Id>, D::Error> {
+    #[derive(Deserialize)]
+    struct W(#[serde(deserialize_with = "id")] Id);
+    Ok(Option::<W>::deserialize(d)?.map(|w| w.0))
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Compiled model.
+
+/// The type of a rule's campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// `FLAG_ROLLOUT`: traffic and targeting on `variations[0]`, which every user in traffic gets.
+    Rollout,
+    /// `FLAG_TESTING`: campaign-level targeting and traffic, variation by weight.
+    Testing,
+    /// `FLAG_PERSONALIZE`: like a rollout, evaluated among the experiments.
+    Personalize,
+}
+
+impl RuleKind {
+    /// The wire name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RuleKind::Rollout => "FLAG_ROLLOUT",
+            RuleKind::Testing => "FLAG_TESTING",
+            RuleKind::Personalize => "FLAG_PERSONALIZE",
+        }
+    }
+}
+
+/// A variation of an FME campaign.
+#[derive(Debug, Clone)]
+pub struct Variation {
+    /// Id.
+    pub id: Id,
+    /// Name.
+    pub name: String,
+    /// Weight in percent (a numeric string is read as its number: POLICY F4).
+    pub weight: f64,
+    /// Testing range `(start, end)` of §3.3, `(-1, -1)` for a zero weight.
+    pub range: (i64, i64),
+    /// Whitelisting segment (testing) or the rule's pre-segmentation (rollout, personalize).
+    pub segments: Option<Segment>,
+    /// Variables, in file order.
+    pub variables: Vec<Variable>,
+    /// Salt (rollout, personalize: the rule's salt when on `variations[0]`).
+    pub salt: Option<String>,
+}
+
+/// An FME campaign (the body of one or more rules).
+#[derive(Debug, Clone)]
+pub struct Campaign {
+    /// Id.
+    pub id: Id,
+    /// Type.
+    pub kind: RuleKind,
+    /// Key (conventionally `<featureKey>_<ruleKey>`).
+    pub key: String,
+    /// Testing traffic in percent; absent reads as 0 (POLICY F4).
+    pub percent_traffic: f64,
+    /// Testing pre-segmentation.
+    pub segments: Option<Segment>,
+    /// Whitelisting switch.
+    pub is_forced_variation_enabled: bool,
+    /// `user` segments compare with the visitor UUID.
+    pub is_user_list_enabled: bool,
+    /// Salt of a testing campaign.
+    pub salt: Option<String>,
+    /// Variations in file order.
+    pub variations: Vec<Variation>,
+}
+
+/// A feature's rule: a campaign linked by id, possibly reduced to one variation (§2.1 step 3).
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Rule key.
+    pub rule_key: String,
+    /// Index into [`FmeSettings::campaigns`].
+    pub campaign: usize,
+    /// The rule's variations (indexes into the campaign's), all of them or the one `variationId` names.
+    pub variations: Vec<usize>,
+}
+
+/// A feature flag.
+#[derive(Debug, Clone)]
+pub struct Feature {
+    /// Id.
+    pub id: Id,
+    /// Key.
+    pub key: String,
+    /// Name.
+    pub name: String,
+    /// Metric identifiers (`track_event` names).
+    pub metrics: Vec<String>,
+    /// Rules linked to a campaign, in evaluation order.
+    pub rules: Vec<Rule>,
+    /// Every rule as written, `(campaignId, variationId)`, linked or not (MEG membership, §4.8).
+    pub rule_refs: Vec<(Id, Option<Id>)>,
+    /// `impactCampaign.campaignId` when truthy.
+    pub impact_campaign: Option<Id>,
+    /// Per-decision debug events.
+    pub is_debugger_enabled: bool,
+}
+
+/// A holdout group.
+#[derive(Debug, Clone)]
+pub struct Holdout {
+    /// Id.
+    pub id: Id,
+    /// Name.
+    pub name: String,
+    /// Pre-segmentation; `None` = everyone.
+    pub segments: Option<Segment>,
+    /// Traffic in percent.
+    pub percent_traffic: f64,
+    /// Applies to every feature.
+    pub is_global: bool,
+    /// Features it applies to.
+    pub feature_ids: Vec<Id>,
+    /// Metric identifiers.
+    pub metrics: Vec<String>,
+}
+
+/// A mutually exclusive group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Id (the digits of its key).
+    pub id: String,
+    /// Members: `"<campaignId>"` or `"<campaignId>_<variationId>"`.
+    pub campaigns: Vec<String>,
+    /// 1 = random, anything else = advanced.
+    pub et: i64,
+    /// Priority order (advanced).
+    pub priority: Vec<String>,
+    /// Weights by member (advanced), in file order.
+    pub weights: Vec<(String, f64)>,
+}
+
+/// Compiled, immutable FME settings.
+#[derive(Debug)]
+pub struct FmeSettings {
+    /// Account id as given.
+    pub account_id: Value,
+    /// Account id as Python's `str()` renders it.
+    pub account_id_text: String,
+    /// Namespace of this account's visitor UUIDs.
+    pub visitor_namespace: uuid::Uuid,
+    /// SDK key.
+    pub sdk_key: String,
+    /// Features in file order.
+    pub features: Vec<Feature>,
+    /// Campaigns in file order.
+    pub campaigns: Vec<Campaign>,
+    /// Groups by id.
+    pub groups: FxHashMap<String, Group>,
+    /// `campaignGroups`: member key → group id.
+    pub campaign_groups: FxHashMap<String, String>,
+    /// Holdouts in file order.
+    pub holdouts: Vec<Holdout>,
+    /// Data-residency prefix.
+    pub collection_prefix: Option<String>,
+    /// Polling period in ms (default 600000).
+    pub poll_interval_ms: f64,
+    /// Web UUIDs may stand in for the visitor UUID (default true).
+    pub is_web_connectivity_enabled: bool,
+    /// `vwo_feTrackUsage` is on.
+    pub is_mau: bool,
+    by_key: FxHashMap<String, usize>,
+}
+
+impl FmeSettings {
+    /// Parses, validates and compiles a v2 settings text. Errors name the JSON path.
+    pub fn from_json(text: &str) -> Result<FmeSettings> {
+        let raw: RawSettings = wire::parse_document(text)?;
+        compile(raw)
+    }
+
+    /// The feature with this key.
+    pub fn feature(&self, key: &str) -> Option<&Feature> {
+        self.by_key.get(key).map(|&i| &self.features[i])
+    }
+
+    /// The index of the feature with this key.
+    pub fn feature_index(&self, key: &str) -> Option<usize> {
+        self.by_key.get(key).copied()
+    }
+}
+
+fn segment(dsl: Option<&Value>, path: impl FnOnce() -> String) -> Result<Option<Segment>> {
+    match dsl {
+        None => Ok(None),
+        Some(v) => Segment::compile_as(v, "", Dialect::Fme)
+            .or_else(|_| Segment::compile_as(v, &path(), Dialect::Fme)),
+    }
+}
+
+fn truthy_string(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
+}
+
+fn campaign(raw: RawCampaign, ci: usize) -> Result<Campaign> {
+    let path = format!("campaigns[{ci}]");
+    let kind = match raw.kind.as_str() {
+        "FLAG_ROLLOUT" => RuleKind::Rollout,
+        "FLAG_TESTING" => RuleKind::Testing,
+        "FLAG_PERSONALIZE" => RuleKind::Personalize,
+        other => {
+            return Err(Error::settings(
+                &format!("{path}.type"),
+                format_args!(
+                    "expected one of FLAG_ROLLOUT, FLAG_TESTING, FLAG_PERSONALIZE, got {other:?}"
+                ),
+            ))
+        }
+    };
+    let ranges = allocation_ranges(raw.variations.iter().map(|v| v.weight));
+    let mut variations = Vec::with_capacity(raw.variations.len());
+    for (vi, (v, range)) in raw.variations.into_iter().zip(ranges).enumerate() {
+        variations.push(Variation {
+            id: v.id,
+            name: v.name,
+            weight: v.weight,
+            range,
+            segments: segment(v.segments.as_ref(), || {
+                format!("{path}.variations[{vi}].segments")
+            })?,
+            variables: v
+                .variables
+                .into_iter()
+                .map(|v| Variable::from(v.variable))
+                .collect(),
+            salt: truthy_string(v.salt),
+        });
+    }
+    Ok(Campaign {
+        id: raw.id,
+        kind,
+        key: raw.key,
+        percent_traffic: raw.percent_traffic.unwrap_or(0.0),
+        segments: segment(Some(&raw.segments), || format!("{path}.segments"))?,
+        is_forced_variation_enabled: raw.is_forced_variation_enabled,
+        is_user_list_enabled: raw.is_user_list_enabled,
+        salt: truthy_string(raw.salt),
+        variations,
+    })
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A member key: `"<digits>"` or `"<digits>_<digits>"`.
+fn is_member_key(s: &str) -> bool {
+    match s.split_once('_') {
+        Some((c, v)) => is_digits(c) && is_digits(v),
+        None => is_digits(s),
+    }
+}
+
+fn strings(v: Option<&Value>, path: &str) -> Result<Vec<String>> {
+    match v {
+        None => Ok(Vec::new()),
+        Some(Value::Array(a)) => a
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(Error::settings(
+                    &format!("{path}[{i}]"),
+                    format_args!(
+                        "expected a string, got {}",
+                        crate::error::describe_json(other)
+                    ),
+                )),
+            })
+            .collect(),
+        Some(other) => Err(Error::settings(
+            path,
+            format_args!(
+                "expected an array, got {}",
+                crate::error::describe_json(other)
+            ),
+        )),
+    }
+}
+
+fn group(key: &str, v: &Value) -> Result<Group> {
+    let path = format!("groups.{key}");
+    if !is_digits(key) {
+        return Err(Error::settings(&path, "group ids must be digits"));
+    }
+    let o = v.as_object().ok_or_else(|| {
+        Error::settings(
+            &path,
+            format_args!("expected an object, got {}", crate::error::describe_json(v)),
+        )
+    })?;
+    for k in o.keys() {
+        if !matches!(k.as_str(), "name" | "campaigns" | "et" | "p" | "wt") {
+            return Err(Error::settings(
+                &format!("{path}.{k}"),
+                "unknown key (groups allow name, campaigns, et, p, wt)",
+            ));
+        }
+    }
+    if !matches!(o.get("name"), Some(Value::String(_))) {
+        return Err(Error::settings(
+            &format!("{path}.name"),
+            "expected a string",
+        ));
+    }
+    let campaigns = strings(o.get("campaigns"), &format!("{path}.campaigns"))?;
+    let et = match o.get("et") {
+        None | Some(Value::Null) => 1,
+        Some(Value::Number(n)) => n.as_f64().map_or(1, |f| f as i64),
+        Some(other) => {
+            return Err(Error::settings(
+                &format!("{path}.et"),
+                format_args!(
+                    "expected a number, got {}",
+                    crate::error::describe_json(other)
+                ),
+            ))
+        }
+    };
+    let priority = strings(o.get("p"), &format!("{path}.p"))?;
+    let mut weights = Vec::new();
+    match o.get("wt") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(wt)) => {
+            for (k, w) in wt {
+                let wpath = format!("{path}.wt.{k}");
+                // The reference's schema allows digit keys only (§10 Q12).
+                if !is_digits(k) {
+                    return Err(Error::settings(
+                        &wpath,
+                        "weight keys must be campaign ids (digits)",
+                    ));
+                }
+                let w = w.as_f64().ok_or_else(|| {
+                    Error::settings(
+                        &wpath,
+                        format_args!("expected a number, got {}", crate::error::describe_json(w)),
+                    )
+                })?;
+                weights.push((k.clone(), w));
+            }
+        }
+        Some(other) => {
+            return Err(Error::settings(
+                &format!("{path}.wt"),
+                format_args!(
+                    "expected an object, got {}",
+                    crate::error::describe_json(other)
+                ),
+            ))
+        }
+    }
+    Ok(Group {
+        id: key.to_string(),
+        campaigns,
+        et,
+        priority,
+        weights,
+    })
+}
+
+fn compile(raw: RawSettings) -> Result<FmeSettings> {
+    let mut campaigns = Vec::with_capacity(raw.campaigns.len());
+    for (ci, c) in raw.campaigns.into_iter().enumerate() {
+        campaigns.push(campaign(c, ci)?);
+    }
+    let mut features = Vec::with_capacity(raw.features.len());
+    let mut by_key = FxHashMap::default();
+    for f in raw.features {
+        let mut rules = Vec::new();
+        let mut rule_refs = Vec::new();
+        for r in f.rules {
+            rule_refs.push((r.campaign_id.clone(), r.variation_id.clone()));
+            // Exact type equality, as the reference (5 ≠ "5"); unmatched rules are dropped (§10 Q16).
+            let Some(ci) = campaigns.iter().position(|c| c.id == r.campaign_id) else {
+                continue;
+            };
+            let all: Vec<usize> = (0..campaigns[ci].variations.len()).collect();
+            let variations = match &r.variation_id {
+                Some(vid) => match campaigns[ci].variations.iter().position(|v| v.id == *vid) {
+                    Some(vi) => vec![vi],
+                    None => all,
+                },
+                None => all,
+            };
+            rules.push(Rule {
+                rule_key: r.rule_key,
+                campaign: ci,
+                variations,
+            });
+        }
+        by_key.entry(f.key.clone()).or_insert(features.len());
+        features.push(Feature {
+            id: f.id,
+            key: f.key,
+            name: f.name,
+            metrics: f.metrics.into_iter().map(|m| m.identifier).collect(),
+            rules,
+            rule_refs,
+            impact_campaign: f
+                .impact_campaign
+                .and_then(|i| i.campaign_id)
+                .filter(|id| match id {
+                    Id::Int(i) => *i != 0,
+                    Id::Str(s) => !s.is_empty(),
+                }),
+            is_debugger_enabled: f.is_debugger_enabled,
+        });
+    }
+    let mut groups = FxHashMap::default();
+    for (k, v) in raw.groups.iter().flatten() {
+        groups.insert(k.clone(), group(k, v)?);
+    }
+    let mut campaign_groups = FxHashMap::default();
+    for (k, v) in raw.campaign_groups.iter().flatten() {
+        let path = format!("campaignGroups.{k}");
+        if !is_member_key(k) {
+            return Err(Error::settings(
+                &path,
+                "keys must be \"<campaignId>\" or \"<campaignId>_<variationId>\"",
+            ));
+        }
+        let gid = match v {
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => i.to_string(),
+                None => crate::python::number_str(n),
+            },
+            other => {
+                return Err(Error::settings(
+                    &path,
+                    format_args!(
+                        "expected a number, got {}",
+                        crate::error::describe_json(other)
+                    ),
+                ))
+            }
+        };
+        campaign_groups.insert(k.clone(), gid);
+    }
+    let mut holdouts = Vec::with_capacity(raw.holdouts.len());
+    for (hi, h) in raw.holdouts.into_iter().enumerate() {
+        let mut feature_ids = Vec::with_capacity(h.feature_ids.len());
+        for (i, fid) in h.feature_ids.iter().enumerate() {
+            match fid {
+                Value::Number(n) => match n.as_f64() {
+                    Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                        feature_ids.push(Id::Int(f as i64))
+                    }
+                    _ => {
+                        return Err(Error::settings(
+                            &format!("holdouts[{hi}].featureIds[{i}]"),
+                            "expected an integer",
+                        ))
+                    }
+                },
+                other => {
+                    return Err(Error::settings(
+                        &format!("holdouts[{hi}].featureIds[{i}]"),
+                        format_args!(
+                            "expected a number, got {}",
+                            crate::error::describe_json(other)
+                        ),
+                    ))
+                }
+            }
+        }
+        holdouts.push(Holdout {
+            id: h.id,
+            name: h.name,
+            segments: segment(Some(&h.segments), || format!("holdouts[{hi}].segments"))?,
+            percent_traffic: h.percent_traffic,
+            is_global: h.is_global,
+            feature_ids,
+            metrics: h.metrics.into_iter().map(|m| m.identifier).collect(),
+        });
+    }
+    let account_id_text = raw.account_id.text;
+    Ok(FmeSettings {
+        visitor_namespace: crate::events::account_namespace(&account_id_text),
+        account_id: raw.account_id.value,
+        account_id_text,
+        sdk_key: raw.sdk_key,
+        features,
+        campaigns,
+        groups,
+        campaign_groups,
+        holdouts,
+        collection_prefix: raw.collection_prefix.filter(|p| !p.trim().is_empty()),
+        poll_interval_ms: raw.poll_interval.unwrap_or(600_000.0),
+        is_web_connectivity_enabled: raw.is_web_connectivity_enabled.unwrap_or(true),
+        is_mau: raw.is_mau,
+        by_key,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn err(text: &str) -> String {
+        FmeSettings::from_json(text)
+            .unwrap_err()
+            .message()
+            .to_string()
+    }
+
+    const BASE: &str = r#"{"version": 1, "accountId": 1, "sdkKey": "k", "features": [], "campaigns": [
+        {"id": 1, "type": "FLAG_TESTING", "key": "f_t", "name": "t", "status": "RUNNING", "segments": {},
+         "percentTraffic": 100, "variations": [{"id": 1, "name": "a", "weight": 50},
+                                               {"id": 2, "name": "b", "weight": "50"}]}]}"#;
+
+    #[test]
+    fn compiles_ranges_and_reads_numeric_strings() {
+        let s = FmeSettings::from_json(BASE).unwrap();
+        let v = &s.campaigns[0].variations;
+        assert_eq!((v[0].range, v[1].range), ((1, 5000), (5001, 10000)));
+    }
+
+    #[test]
+    fn errors_name_the_json_path() {
+        assert_eq!(
+            err(&BASE.replace(r#""weight": "50""#, r#""weight": "x""#)),
+            "campaigns[0].variations[1].weight: expected a number, got \"x\""
+        );
+        assert_eq!(
+            err(&BASE.replace("FLAG_TESTING", "AB")),
+            "campaigns[0].type: expected one of FLAG_ROLLOUT, FLAG_TESTING, FLAG_PERSONALIZE, got \"AB\""
+        );
+        let with_variable = |v: &str| {
+            BASE.replace(
+                r#""weight": 50}"#,
+                &format!(r#""weight": 50, "variables": [{v}]}}"#),
+            )
+        };
+        assert!(FmeSettings::from_json(&with_variable(
+            r#"{"id": 1, "key": "x", "type": "string", "value": "a"}"#
+        ))
+        .is_ok());
+        assert!(err(&with_variable(
+            r#"{"key": "x", "type": "string", "value": "a"}"#
+        ))
+        .starts_with("campaigns[0].variations[0].variables[0]: missing required key \"id\""));
+        assert_eq!(
+            err(&BASE.replace(r#""sdkKey": "k","#, "")),
+            "settings: missing required key \"sdkKey\""
+        );
+        assert_eq!(
+            err(&BASE.replace(
+                r#""features": []"#,
+                r#""features": [], "groups": {"1": {"name": "g", "campaigns": ["1"], "wt": {"1_2": 5}}}"#
+            )),
+            "groups.1.wt.1_2: weight keys must be campaign ids (digits)"
+        );
+    }
+}
