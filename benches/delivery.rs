@@ -31,6 +31,7 @@ fn ctx(base: &str) -> Arc<EventContext> {
         sdk_name: "libvwo".into(),
         sdk_version: "0.1.0".into(),
         usage_stats: vec![("ss", "1".into()), ("_l", "1".into())],
+        shape: vwo::events::BatchShape::V1,
     })
 }
 

@@ -113,6 +113,7 @@ impl Run {
             sdk_name: name.to_owned(),
             sdk_version: version.to_owned(),
             usage_stats,
+            shape: vwo::events::BatchShape::V1,
         }
     }
 

@@ -33,7 +33,7 @@ use crate::settings::{Campaign, CampaignType, GoalType, Id, Settings, Variation}
 use crate::storage::{StorageCounters, UserStorage, UserStorageRecord, GOAL_SEPARATOR};
 use crate::Error;
 use arc_swap::ArcSwap;
-use delivery::Delivery;
+pub(crate) use delivery::Delivery;
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -1289,6 +1289,7 @@ fn snapshot_of(
         sdk_name: sdk_name.to_string(),
         sdk_version: SDK_VERSION.to_string(),
         usage_stats: usage_stats.to_vec(),
+        shape: crate::events::BatchShape::V1,
     };
     Snapshot {
         settings,

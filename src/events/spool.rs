@@ -25,7 +25,7 @@
 
 use super::dispatcher::Outgoing;
 use super::pyjson::write_json_string;
-use super::wire::{EventContext, EventRequest, HttpMethod, RenderedEvent};
+use super::wire::{BatchShape, EventContext, EventRequest, HttpMethod, RenderedEvent};
 use crate::error::{Error, ErrorKind};
 use arc_swap::ArcSwapOption;
 use serde_json::Value;
@@ -251,6 +251,9 @@ fn write_context(out: &mut String, no: u64, ctx: &EventContext) {
     write_json_string(out, &ctx.sdk_version);
     out.push_str(",\"us\":");
     write_pairs(out, &ctx.usage_stats);
+    if ctx.shape == BatchShape::Fme {
+        out.push_str(",\"shape\":\"fme\"");
+    }
     out.push_str("}\n");
 }
 
@@ -264,6 +267,10 @@ fn read_context(v: &Value) -> Option<EventContext> {
         sdk_name: s("sdk")?,
         sdk_version: s("sdkv")?,
         usage_stats: read_pairs(v.get("us")),
+        shape: match v.get("shape").and_then(Value::as_str) {
+            Some("fme") => BatchShape::Fme,
+            _ => BatchShape::V1,
+        },
     })
 }
 
@@ -717,6 +724,7 @@ mod tests {
             sdk_name: "libvwo".into(),
             sdk_version: "0.1.0".into(),
             usage_stats: vec![("ss", "1".into()), ("_l", "1".into())],
+            shape: BatchShape::V1,
         })
     }
 

@@ -105,6 +105,18 @@ pub struct EventContext {
     pub sdk_version: String,
     /// Usage stats computed by the client, in order (e.g. `[("ss","1"),("_l","1")]`); may be empty.
     pub usage_stats: Vec<(&'static str, String)>,
+    /// Which generation's batch request carries the events.
+    pub shape: BatchShape,
+}
+
+/// The batch request a context's events travel in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BatchShape {
+    /// FullStack: `POST /server-side/batch-events?a&sdk&sdk-v&env` (vwo-python-sdk).
+    #[default]
+    V1,
+    /// FME: `POST /server-side/batch-events-v2?a&env&sn&sv` (`crate::fme::events::batch_request`).
+    Fme,
 }
 
 impl EventContext {
@@ -449,6 +461,11 @@ pub fn arch_push(
 pub struct RenderedEvent(String);
 
 impl RenderedEvent {
+    /// Wraps an event already rendered as `json.dumps` renders it (the FME builders).
+    pub(crate) fn from_text(text: String) -> RenderedEvent {
+        RenderedEvent(text)
+    }
+
     /// The `json.dumps` text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -566,6 +583,9 @@ pub fn batch_push(v: &Visitor, tag_key: &str, tag_value: &Value, s: Stamp) -> Re
 
 /// `POST /server-side/batch-events?a&sdk&sdk-v&env[&usage stats]` with body `{"ev": [events…]}`.
 pub fn batch_request(ctx: &EventContext, events: &[RenderedEvent]) -> EventRequest {
+    if ctx.shape == BatchShape::Fme {
+        return crate::fme::events::batch_request(&crate::fme::events::Sender::of(ctx), events);
+    }
     let mut q = Vec::with_capacity(4 + ctx.usage_stats.len());
     q.push(("a", py_str(&ctx.account_id)));
     q.push(("sdk", ctx.sdk_name.clone()));
@@ -637,6 +657,7 @@ mod tests {
             sdk_name: "vwo-python-sdk".into(),
             sdk_version: "1.68.2".into(),
             usage_stats: vec![],
+            shape: BatchShape::V1,
         }
     }
 

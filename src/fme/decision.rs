@@ -1,18 +1,21 @@
-//! The FME `get_flag` decision (`FME_SPEC.md` §4.1–§4.8, §4.10), pure: compiled settings, a feature key
-//! and a context in; whether the flag is enabled, its variables, the variation each rule gave, the
-//! reason, and the impressions the event layer would send, out. No storage (treated as absent), no
-//! gateway (leaves that need one see no data), no I/O.
+//! The FME `get_flag` decision (`FME_SPEC.md` §4.1–§4.10): compiled settings, a feature key, a context
+//! and the storage connector's records in; whether the flag is enabled, its variables, the variation
+//! each rule gave, the reason, and the impressions the event layer would send, out, with the records
+//! written back through the [`StorageSession`] (§6). No gateway (leaves that need one see only the
+//! context's `_vwo` data); no other I/O.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::{Map, Value};
 
+use super::settings::FmeVariable;
 use super::settings::{Campaign, Feature, FmeSettings, Rule, RuleKind, Variation};
+use super::storage::{id_json, Record, StorageSession, StoredFlag};
 use crate::bucketing::{
     bucket_value, first_in_range, is_within_percent, scoped_seed, MAX_TRAFFIC_PERCENT,
     MAX_TRAFFIC_VALUE,
 };
 use crate::segmentation::{FmeContext, Segment, FME_USER_ID_KEY};
-use crate::settings::{allocation_ranges, allocation_ranges_in, Id, RangeForm, Variable};
+use crate::settings::{allocation_ranges, allocation_ranges_in, Id, RangeForm};
 
 /// The request context of a decision (the Python SDK's context dict).
 #[derive(Debug, Clone, Default)]
@@ -33,6 +36,16 @@ pub struct FlagContext {
     pub gateway_data: Option<Map<String, Value>>,
     /// `platform_variables.web_testing_campaigns`.
     pub web_testing_campaigns: Option<Value>,
+    /// `session_id` when it is a non-negative integer (the flag's session; events carry it as
+    /// `sessionId` when non-zero).
+    pub session_id: Option<u64>,
+    /// `post_segmentation_variables`: names of custom variables copied into impressions' visitor props.
+    pub post_segmentation_variables: Vec<String>,
+    /// `use_id_for_web`: the id must be a web UUID.
+    pub use_id_for_web: bool,
+    /// Python's type name of a `custom_variables` / `variation_targeting_variables` value that is not an
+    /// object (read as empty): the reference fails a decision that evaluates rules with it.
+    pub unusable_variables: Option<&'static str>,
 }
 
 /// Why a context is unusable (POLICY F1: a disabled flag, where the reference raises or logs).
@@ -44,10 +57,12 @@ pub enum ContextError {
     MissingId,
     /// `id` is not a string.
     IdNotAString,
-    /// `id` is the empty string (the reference rejects a falsy id).
+    /// `id` is the empty string: the reference decides nothing for it (a disabled flag, no event) and
+    /// sends its events without a visitor UUID.
     EmptyId,
-    /// `custom_variables` or `variation_targeting_variables` is present but not an object (the
-    /// reference fails the call: a disabled flag, nothing sent).
+    /// `custom_variables` or `variation_targeting_variables` is present but not an object, and the
+    /// feature has rules to evaluate with it (the reference fails the call: a disabled flag, nothing
+    /// sent but the error).
     VariablesNotAnObject,
 }
 
@@ -62,22 +77,28 @@ impl FlagContext {
         };
         let id = match o.get("id") {
             None => return Err(ContextError::MissingId),
-            Some(Value::String(s)) if s.is_empty() => return Err(ContextError::EmptyId),
             Some(Value::String(s)) => s.clone(),
-            Some(Value::Null) => return Err(ContextError::MissingId),
             Some(_) => return Err(ContextError::IdNotAString),
         };
-        let map = |k: &str| match o.get(k) {
-            None => Ok(Map::new()),
-            Some(Value::Object(m)) => Ok(m.clone()),
-            Some(_) => Err(ContextError::VariablesNotAnObject),
+        let mut unusable_variables = None;
+        let mut map = |k: &str| -> Result<Map<String, Value>, ContextError> {
+            match o.get(k) {
+                None => Ok(Map::new()),
+                Some(Value::Object(m)) => Ok(m.clone()),
+                Some(other) => {
+                    unusable_variables.get_or_insert(python_type(other));
+                    Ok(Map::new())
+                }
+            }
         };
+        let custom_variables = map("custom_variables")?;
+        let variation_targeting_variables = map("variation_targeting_variables")?;
         let string = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
         Ok(FlagContext {
             id,
             bucketing_seed: string("bucketingSeed").filter(|s| !s.trim().is_empty()),
-            custom_variables: map("custom_variables")?,
-            variation_targeting_variables: map("variation_targeting_variables")?,
+            custom_variables,
+            variation_targeting_variables,
             user_agent: string("user_agent"),
             ip_address: string("ip_address"),
             gateway_data: o
@@ -90,7 +111,35 @@ impl FlagContext {
                 .and_then(|p| p.get("web_testing_campaigns"))
                 .filter(|w| !w.is_null())
                 .cloned(),
+            session_id: o.get("session_id").and_then(Value::as_u64),
+            post_segmentation_variables: o
+                .get("post_segmentation_variables")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            use_id_for_web: o
+                .get("use_id_for_web")
+                .is_some_and(crate::python::py_truthy),
+            unusable_variables,
         })
+    }
+}
+
+/// Python's type name of a JSON value (`str`, `int`, `float`, `bool`, `NoneType`, `list`, `dict`).
+pub fn python_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
     }
 }
 
@@ -222,11 +271,13 @@ pub struct FlagDecision<'s> {
     pub impressions: Vec<Impression>,
     /// The visitor UUID (`None` for an invalid context).
     pub uuid: Option<String>,
+    /// Decided from a stored experiment or holdout record (no hook, no debugger event).
+    pub stored: bool,
 }
 
 impl<'s> FlagDecision<'s> {
     /// The variables of the flag: the experiment variation's, else the rollout's, else none.
-    pub fn variables(&self) -> &'s [Variable] {
+    pub fn variables(&self) -> &'s [FmeVariable] {
         match self.experiment.or(self.rollout) {
             Some(rv) => &rv.variation.variables,
             None => &[],
@@ -244,6 +295,7 @@ impl<'s> FlagDecision<'s> {
             reason,
             impressions: Vec::new(),
             uuid,
+            stored: false,
         }
     }
 }
@@ -269,32 +321,57 @@ pub fn get_flag_json<'s>(
     context: &Value,
 ) -> FlagDecision<'s> {
     match FlagContext::from_json(context) {
+        Ok(ctx) if ctx.id.is_empty() => FlagDecision::disabled(
+            None,
+            FlagReason::InvalidContext(ContextError::EmptyId),
+            None,
+        ),
         Ok(ctx) => get_flag(settings, feature_key, &ctx),
         Err(e) => FlagDecision::disabled(None, FlagReason::InvalidContext(e), None),
     }
 }
 
-/// Decides `feature_key` for `context` (§4, storage absent).
+/// Decides `feature_key` for `context` (§4) without storage.
 pub fn get_flag<'s>(
     settings: &'s FmeSettings,
     feature_key: &str,
     context: &FlagContext,
 ) -> FlagDecision<'s> {
+    get_flag_stored(settings, feature_key, context, &StorageSession::none())
+}
+
+/// Decides `feature_key` for `context` (§4), reading and writing the records of `store`.
+pub fn get_flag_stored<'s>(
+    settings: &'s FmeSettings,
+    feature_key: &str,
+    context: &FlagContext,
+    store: &StorageSession<'_>,
+) -> FlagDecision<'s> {
     let uuid = visitor_uuid(settings, &context.id);
+    // The reference reads storage before it looks the feature up (§4.2).
+    let stored = store.get(feature_key);
     let Some(fi) = settings.feature_index(feature_key) else {
         return FlagDecision::disabled(None, FlagReason::FeatureNotFound, Some(uuid));
     };
+    if context.unusable_variables.is_some() && !settings.features[fi].rules.is_empty() {
+        return FlagDecision::disabled(
+            Some(&settings.features[fi]),
+            FlagReason::InvalidContext(ContextError::VariablesNotAnObject),
+            Some(uuid),
+        );
+    }
     let mut run = Run {
         settings,
         context,
         uuid: &uuid,
+        store,
         custom_variables: context.custom_variables.clone(),
         variation_targeting_variables: context.variation_targeting_variables.clone(),
         meg_winners: FxHashMap::default(),
         rollout_passed: FxHashSet::default(),
         seed: String::new(),
     };
-    run.decide(fi)
+    run.decide(fi, stored)
 }
 
 /// The state of one get_flag call.
@@ -302,6 +379,7 @@ struct Run<'s, 'c> {
     settings: &'s FmeSettings,
     context: &'c FlagContext,
     uuid: &'c str,
+    store: &'c StorageSession<'c>,
     /// Custom variables; `_vwoUserId` is added by the first rule evaluated (§4.6 step 2).
     custom_variables: Map<String, Value>,
     variation_targeting_variables: Map<String, Value>,
@@ -310,6 +388,14 @@ struct Run<'s, 'c> {
     /// Features whose rollout passed in this call (`evaluatedFeatureMap`).
     rollout_passed: FxHashSet<usize>,
     seed: String,
+}
+
+/// Storage key prefix of MEG winners (`"_vwo_meta_meg_<groupId>"`).
+pub const MEG_KEY_PREFIX: &str = "_vwo_meta_meg_";
+
+/// Python's `str()` of a stored value (ids may be numbers or strings).
+fn py_text(v: &Value) -> String {
+    crate::python::py_str(v)
 }
 
 enum RuleEval<'s> {
@@ -348,13 +434,15 @@ impl<'s> Run<'s, '_> {
             return true;
         };
         let settings = self.settings;
-        // Without storage a known feature has no stored record; an unknown id is `None`.
+        let store = self.store;
+        // `featureId` leaves: whether the user has a stored record of that feature; `None` for an
+        // unknown feature id.
         let feature_state = |id: &str| {
             settings
                 .features
                 .iter()
-                .any(|f| f.id.to_string() == id)
-                .then_some(false)
+                .find(|f| f.id.to_string() == id)
+                .map(|f| store.has(&f.key))
         };
         let ctx = self.fme_context(&feature_state);
         segment.evaluate_fme(variables, &ctx)
@@ -497,6 +585,30 @@ impl<'s> Run<'s, '_> {
                     })
                 };
             }
+            // A winner stored by an earlier call (§4.6 step 5): no segmentation re-check.
+            if let Some(st) = self.store.get(&format!("{MEG_KEY_PREFIX}{g}")) {
+                if let (Some(_), Some(eid)) = (&st.experiment_key, &st.experiment_id) {
+                    let stored_vid = st.experiment_variation_id.clone().unwrap_or(Value::Null);
+                    let same_campaign = py_text(eid) == campaign.id.to_string();
+                    let first_vid = self.first_variation(rule).map(|v| v.id.to_string());
+                    let pass = same_campaign
+                        && (campaign.kind != RuleKind::Personalize
+                            || first_vid.as_deref() == Some(py_text(&stored_vid).as_str()));
+                    if pass {
+                        return RuleEval::Pass(None);
+                    }
+                    let winner = if py_text(&stored_vid) != "-1" && !stored_vid.is_null() {
+                        format!("{}_{}", py_text(eid), py_text(&stored_vid))
+                    } else {
+                        py_text(eid)
+                    };
+                    self.meg_winners.insert(g.clone(), winner.clone());
+                    return RuleEval::Fail(RuleVerdict::LostGroup {
+                        group: g.clone(),
+                        winner,
+                    });
+                }
+            }
         }
         if !self.passes(self.rule_segment(rule)) {
             return RuleEval::Fail(RuleVerdict::SegmentationFailed);
@@ -517,13 +629,24 @@ impl<'s> Run<'s, '_> {
 
     /// §4.3: the applicable holdouts of feature `fi`, `(holdout index, user is in it)`.
     fn holdouts(&mut self, fi: usize) -> Vec<(usize, bool)> {
+        let feature = &self.settings.features[fi];
+        let applicable: Vec<usize> = self
+            .settings
+            .holdouts
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.is_global || h.feature_ids.contains(&feature.id))
+            .map(|(i, _)| i)
+            .collect();
+        self.holdouts_among(fi, &applicable)
+    }
+
+    /// §4.3 for the holdouts `among` (indices, in settings order).
+    fn holdouts_among(&mut self, _fi: usize, among: &[usize]) -> Vec<(usize, bool)> {
         let settings = self.settings;
-        let feature = &settings.features[fi];
         let mut out = Vec::new();
-        for (hi, h) in settings.holdouts.iter().enumerate() {
-            if !(h.is_global || h.feature_ids.contains(&feature.id)) {
-                continue;
-            }
+        for &hi in among {
+            let h = &settings.holdouts[hi];
             let inside = self.passes(h.segments.as_ref()) && {
                 scoped_seed(
                     &mut self.seed,
@@ -572,7 +695,27 @@ impl<'s> Run<'s, '_> {
             if !in_group(feature) {
                 continue;
             }
-            if self.holdouts(ofi).iter().any(|(_, inside)| *inside) {
+            if self
+                .store
+                .get(&feature.key)
+                .is_some_and(|st| !st.in_holdout.is_empty())
+            {
+                continue;
+            }
+            let hs = self.holdouts(ofi);
+            if hs.iter().any(|(_, inside)| *inside) {
+                let matched: Vec<Value> = hs
+                    .iter()
+                    .filter(|(_, inside)| *inside)
+                    .map(|(hi, _)| id_json(&settings.holdouts[*hi].id))
+                    .collect();
+                self.store.set(
+                    &feature.key,
+                    &Record {
+                        in_holdout: Some(matched),
+                        ..Record::default()
+                    },
+                );
                 continue;
             }
             if !self.rollout_passed.contains(&ofi) {
@@ -612,15 +755,36 @@ impl<'s> Run<'s, '_> {
             }
         }
         let mut eligible: Vec<(usize, &'s Rule)> = Vec::new();
+        let mut with_storage: Vec<(usize, &'s Rule)> = Vec::new();
         for (ofi, rule) in candidates {
-            if self.passes(self.rule_segment(rule)) && self.in_traffic(rule) {
+            let feature = &settings.features[ofi];
+            let stored = self.store.get(&feature.key).is_some_and(|st| {
+                st.experiment_variation_id.is_some()
+                    && st.experiment_key.as_deref()
+                        == Some(self.rule_key_of(feature, rule).as_str())
+                    && self
+                        .stored_variation(
+                            feature,
+                            st.experiment_key.as_deref(),
+                            st.experiment_variation_id.as_ref(),
+                        )
+                        .is_some()
+            });
+            if stored {
+                with_storage.push((ofi, rule));
+            } else if self.passes(self.rule_segment(rule)) && self.in_traffic(rule) {
                 eligible.push((ofi, rule));
             }
         }
+        if !with_storage.is_empty() {
+            eligible = with_storage;
+        }
+        let mut store_winner = false;
         let winner = match eligible.len() {
             0 => None,
             1 => Some(eligible[0]),
             n => {
+                store_winner = true;
                 let user = self.bucketing_id().to_string();
                 scoped_seed(&mut self.seed, &g, None, &user);
                 let value = bucket_value(&self.seed, MAX_TRAFFIC_VALUE, 1.0);
@@ -638,7 +802,81 @@ impl<'s> Run<'s, '_> {
             }
         };
         let (wfi, rule) = winner?;
+        if store_winner {
+            let campaign = &settings.campaigns[rule.campaign];
+            let (key, vid) = match campaign.kind {
+                RuleKind::Personalize => {
+                    // §10 Q10: the feature key is guessed by cutting the campaign key at its last `_`.
+                    let guessed = campaign
+                        .key
+                        .rsplit_once('_')
+                        .map_or(campaign.key.as_str(), |(f, _)| f);
+                    (
+                        format!("{guessed}_{}", rule.rule_key),
+                        self.first_variation(rule)
+                            .map_or(Value::Null, |v| id_json(&v.id)),
+                    )
+                }
+                _ => (campaign.key.clone(), Value::from(-1)),
+            };
+            self.store.set(
+                &format!("{MEG_KEY_PREFIX}{g}"),
+                &Record {
+                    experiment: Some((id_json(&campaign.id), key, vid)),
+                    ..Record::default()
+                },
+            );
+        }
         (wfi == fi).then(|| self.member_key(rule))
+    }
+
+    /// The key a rule's assignment is stored under: testing → the campaign key; else
+    /// `"<featureKey>_<ruleKey>"`.
+    fn rule_key_of(&self, feature: &Feature, rule: &Rule) -> String {
+        let campaign = &self.settings.campaigns[rule.campaign];
+        match campaign.kind {
+            RuleKind::Testing => campaign.key.clone(),
+            _ => format!("{}_{}", feature.key, rule.rule_key),
+        }
+    }
+
+    /// `get_variation_from_campaign_key`: the rule and variation a stored key and variation id name —
+    /// first a campaign whose `key` is `key`, else a rule of the feature whose stored key is `key`.
+    fn stored_variation(
+        &self,
+        feature: &'s Feature,
+        key: Option<&str>,
+        variation_id: Option<&Value>,
+    ) -> Option<RuleVariation<'s>> {
+        let settings = self.settings;
+        let key = key?;
+        let vid = py_text(variation_id?);
+        let find_in = |rule: &'s Rule| {
+            let campaign = &settings.campaigns[rule.campaign];
+            campaign
+                .variations
+                .iter()
+                .find(|v| v.id.to_string() == vid)
+                .map(|variation| RuleVariation {
+                    rule,
+                    campaign,
+                    variation,
+                    whitelisted: false,
+                })
+        };
+        let all_rules = || {
+            std::iter::once(feature)
+                .chain(settings.features.iter())
+                .flat_map(|f| f.rules.iter())
+        };
+        if let Some(rule) = all_rules().find(|r| settings.campaigns[r.campaign].key == key) {
+            return find_in(rule);
+        }
+        feature
+            .rules
+            .iter()
+            .find(|r| self.rule_key_of(feature, r) == key)
+            .and_then(find_in)
     }
 
     /// Advanced MEG (et ≠ 1): priority first, then weights.
@@ -689,7 +927,7 @@ impl<'s> Run<'s, '_> {
         first_in_range(&indexed, value, |&i| ranges[i]).map(|&i| eligible[weighted[i].0])
     }
 
-    fn decide(&mut self, fi: usize) -> FlagDecision<'s> {
+    fn decide(&mut self, fi: usize, stored: Option<StoredFlag>) -> FlagDecision<'s> {
         let settings = self.settings;
         let feature = &settings.features[fi];
         let mut decision = FlagDecision::disabled(
@@ -697,70 +935,212 @@ impl<'s> Run<'s, '_> {
             FlagReason::NoExperimentAssigned,
             Some(self.uuid.to_string()),
         );
-        // Holdouts (§4.3).
-        let holdouts = self.holdouts(fi);
-        for &(hi, inside) in &holdouts {
-            let h = &settings.holdouts[hi];
-            decision.holdouts.push((h.id.clone(), inside));
-            decision.impressions.push(Impression::Holdout {
-                holdout_id: h.id.clone(),
-                variation: if inside { 1 } else { 2 },
-                feature_id: feature.id.clone(),
-            });
-        }
-        let matched: Vec<Id> = decision
+        let applicable: Vec<usize> = settings
             .holdouts
             .iter()
-            .filter(|(_, inside)| *inside)
-            .map(|(id, _)| id.clone())
+            .enumerate()
+            .filter(|(_, h)| h.is_global || h.feature_ids.contains(&feature.id))
+            .map(|(i, _)| i)
             .collect();
-        if !matched.is_empty() {
-            decision.reason = FlagReason::InHoldout(matched);
-            return decision;
+        let recorded = |ids: &[Value], hi: usize| {
+            let id = settings.holdouts[hi].id.to_string();
+            ids.iter().any(|v| py_text(v) == id)
+        };
+        let mut not_in_holdout: Vec<Value> = Vec::new();
+        let mut stored_rollout = None;
+        if let Some(st) = &stored {
+            // Stored holdout (§4.2 step 1): still in a holdout; newly applicable holdouts are evaluated.
+            let known = !st.in_holdout.is_empty() || !st.not_in_holdout.is_empty();
+            if known && applicable.iter().any(|&hi| recorded(&st.in_holdout, hi)) {
+                let mut in_ids = st.in_holdout.clone();
+                let mut not_ids = st.not_in_holdout.clone();
+                let fresh: Vec<usize> = applicable
+                    .iter()
+                    .copied()
+                    .filter(|&hi| {
+                        !recorded(&st.in_holdout, hi) && !recorded(&st.not_in_holdout, hi)
+                    })
+                    .collect();
+                let evaluated = self.holdouts_among(fi, &fresh);
+                for &(hi, inside) in &evaluated {
+                    let h = &settings.holdouts[hi];
+                    decision.holdouts.push((h.id.clone(), inside));
+                    decision.impressions.push(Impression::Holdout {
+                        holdout_id: h.id.clone(),
+                        variation: if inside { 1 } else { 2 },
+                        feature_id: feature.id.clone(),
+                    });
+                    if inside {
+                        in_ids.push(id_json(&h.id));
+                    } else {
+                        not_ids.push(id_json(&h.id));
+                    }
+                }
+                if !evaluated.is_empty() {
+                    self.store.set(
+                        &feature.key,
+                        &Record {
+                            in_holdout: Some(in_ids.clone()),
+                            not_in_holdout: Some(not_ids),
+                            ..Record::default()
+                        },
+                    );
+                }
+                let ids: Vec<Id> = applicable
+                    .iter()
+                    .filter(|&&hi| recorded(&in_ids, hi))
+                    .map(|&hi| settings.holdouts[hi].id.clone())
+                    .collect();
+                decision.reason = FlagReason::InHoldout(ids);
+                decision.stored = true;
+                return decision;
+            }
+            // Holdouts not recorded yet get a not-in-holdout impression on the stored paths.
+            let not_in_impressions = |decision: &mut FlagDecision<'s>, not_ids: &mut Vec<Value>| {
+                let mut grew = false;
+                for &hi in &applicable {
+                    if recorded(&st.in_holdout, hi) || recorded(not_ids, hi) {
+                        continue;
+                    }
+                    let h = &settings.holdouts[hi];
+                    decision.holdouts.push((h.id.clone(), false));
+                    decision.impressions.push(Impression::Holdout {
+                        holdout_id: h.id.clone(),
+                        variation: 2,
+                        feature_id: feature.id.clone(),
+                    });
+                    not_ids.push(id_json(&h.id));
+                    grew = true;
+                }
+                grew
+            };
+            // Stored experiment (§4.2 step 2).
+            if st
+                .experiment_variation_id
+                .as_ref()
+                .is_some_and(crate::python::py_truthy)
+            {
+                if let Some(rv) = self.stored_variation(
+                    feature,
+                    st.experiment_key.as_deref(),
+                    st.experiment_variation_id.as_ref(),
+                ) {
+                    let mut not_ids = st.not_in_holdout.clone();
+                    if not_in_impressions(&mut decision, &mut not_ids) {
+                        let mut record = record_of(st);
+                        record.not_in_holdout = Some(not_ids);
+                        self.store.set(&feature.key, &record);
+                    }
+                    decision.enabled = true;
+                    decision.reason = FlagReason::Experiment;
+                    decision.experiment = Some(rv);
+                    decision.stored = true;
+                    return decision;
+                }
+            }
+            // Stored rollout (§4.2 step 3): enabled; experiments are evaluated afresh.
+            if st.rollout_key.is_some() && st.rollout_id.is_some() {
+                if let Some(rv) = self.stored_variation(
+                    feature,
+                    st.rollout_key.as_deref(),
+                    st.rollout_variation_id.as_ref(),
+                ) {
+                    let mut not_ids = st.not_in_holdout.clone();
+                    not_in_impressions(&mut decision, &mut not_ids);
+                    not_in_holdout = not_ids;
+                    stored_rollout = Some((rv, st.clone()));
+                }
+            }
         }
-        // Rollouts (§4.4): the first rule whose targeting passes decides by traffic alone.
-        let rollouts: Vec<&'s Rule> = feature
-            .rules
-            .iter()
-            .filter(|r| settings.campaigns[r.campaign].kind == RuleKind::Rollout)
-            .collect();
-        let mut check_experiments = rollouts.is_empty();
-        if !rollouts.is_empty() {
-            decision.reason = FlagReason::NoRolloutTargeted;
-            for rule in rollouts {
-                let step = |verdict| RuleStep {
-                    rule_key: rule.rule_key.clone(),
-                    kind: RuleKind::Rollout,
-                    verdict,
-                };
-                match self.evaluate_rule(fi, rule) {
-                    RuleEval::Fail(verdict) => decision.steps.push(step(verdict)),
-                    RuleEval::Pass(_) => {
-                        self.rollout_passed.insert(fi);
-                        match self.bucket(rule) {
-                            Ok(variation) => {
-                                decision.steps.push(step(RuleVerdict::Assigned));
-                                let campaign = &settings.campaigns[rule.campaign];
-                                decision.enabled = true;
-                                decision.reason = FlagReason::Rollout;
-                                decision.rollout = Some(RuleVariation {
-                                    rule,
-                                    campaign,
-                                    variation,
-                                    whitelisted: false,
-                                });
-                                decision.impressions.push(Impression::Variation {
-                                    campaign_id: campaign.id.clone(),
-                                    variation_id: variation.id.clone(),
-                                });
-                                check_experiments = true;
+        let mut check_experiments;
+        if let Some((rv, _)) = &stored_rollout {
+            decision.enabled = true;
+            decision.reason = FlagReason::Rollout;
+            decision.rollout = Some(*rv);
+            self.rollout_passed.insert(fi);
+            check_experiments = true;
+        } else {
+            // Holdouts (§4.3).
+            let holdouts = self.holdouts_among(fi, &applicable);
+            for &(hi, inside) in &holdouts {
+                let h = &settings.holdouts[hi];
+                decision.holdouts.push((h.id.clone(), inside));
+                decision.impressions.push(Impression::Holdout {
+                    holdout_id: h.id.clone(),
+                    variation: if inside { 1 } else { 2 },
+                    feature_id: feature.id.clone(),
+                });
+            }
+            let matched: Vec<Id> = decision
+                .holdouts
+                .iter()
+                .filter(|(_, inside)| *inside)
+                .map(|(id, _)| id.clone())
+                .collect();
+            let not_matched: Vec<Value> = decision
+                .holdouts
+                .iter()
+                .filter(|(_, inside)| !*inside)
+                .map(|(id, _)| id_json(id))
+                .collect();
+            if !matched.is_empty() {
+                self.store.set(
+                    &feature.key,
+                    &Record {
+                        in_holdout: Some(matched.iter().map(id_json).collect()),
+                        not_in_holdout: Some(not_matched),
+                        ..Record::default()
+                    },
+                );
+                decision.reason = FlagReason::InHoldout(matched);
+                return decision;
+            }
+            not_in_holdout = not_matched;
+            check_experiments = false;
+            // Rollouts (§4.4): the first rule whose targeting passes decides by traffic alone.
+            let rollouts: Vec<&'s Rule> = feature
+                .rules
+                .iter()
+                .filter(|r| settings.campaigns[r.campaign].kind == RuleKind::Rollout)
+                .collect();
+            check_experiments |= rollouts.is_empty();
+            if !rollouts.is_empty() {
+                decision.reason = FlagReason::NoRolloutTargeted;
+                for rule in rollouts {
+                    let step = |verdict| RuleStep {
+                        rule_key: rule.rule_key.clone(),
+                        kind: RuleKind::Rollout,
+                        verdict,
+                    };
+                    match self.evaluate_rule(fi, rule) {
+                        RuleEval::Fail(verdict) => decision.steps.push(step(verdict)),
+                        RuleEval::Pass(_) => {
+                            self.rollout_passed.insert(fi);
+                            match self.bucket(rule) {
+                                Ok(variation) => {
+                                    decision.steps.push(step(RuleVerdict::Assigned));
+                                    let campaign = &settings.campaigns[rule.campaign];
+                                    decision.enabled = true;
+                                    decision.reason = FlagReason::Rollout;
+                                    decision.rollout = Some(RuleVariation {
+                                        rule,
+                                        campaign,
+                                        variation,
+                                        whitelisted: false,
+                                    });
+                                    decision.impressions.push(Impression::Variation {
+                                        campaign_id: campaign.id.clone(),
+                                        variation_id: variation.id.clone(),
+                                    });
+                                    check_experiments = true;
+                                }
+                                Err(verdict) => {
+                                    decision.steps.push(step(verdict));
+                                    decision.reason = FlagReason::RolloutOutOfTraffic;
+                                }
                             }
-                            Err(verdict) => {
-                                decision.steps.push(step(verdict));
-                                decision.reason = FlagReason::RolloutOutOfTraffic;
-                            }
+                            break;
                         }
-                        break;
                     }
                 }
             }
@@ -811,6 +1191,28 @@ impl<'s> Run<'s, '_> {
                 break;
             }
         }
+        // Storage write (§4.9 step 1), for enabled and disabled results alike.
+        let mut record = Record {
+            not_in_holdout: Some(not_in_holdout),
+            ..Record::default()
+        };
+        if decision.enabled {
+            if let Some(rv) = &decision.rollout {
+                record.rollout = Some((
+                    id_json(&rv.campaign.id),
+                    rv.key(feature),
+                    id_json(&rv.variation.id),
+                ));
+            }
+            if let Some(rv) = &decision.experiment {
+                record.experiment = Some((
+                    id_json(&rv.campaign.id),
+                    rv.key(feature),
+                    id_json(&rv.variation.id),
+                ));
+            }
+        }
+        self.store.set(&feature.key, &record);
         // Impact campaign (§4.9 step 4).
         if let Some(id) = &feature.impact_campaign {
             decision.impressions.push(Impression::Impact {
@@ -819,6 +1221,29 @@ impl<'s> Run<'s, '_> {
             });
         }
         decision
+    }
+}
+
+/// A stored record written back as it was read.
+fn record_of(st: &StoredFlag) -> Record {
+    let part = |id: &Option<Value>, key: &Option<String>, vid: &Option<Value>| {
+        key.as_ref().map(|k| {
+            (
+                id.clone().unwrap_or(Value::Null),
+                k.clone(),
+                vid.clone().unwrap_or(Value::Null),
+            )
+        })
+    };
+    Record {
+        rollout: part(&st.rollout_id, &st.rollout_key, &st.rollout_variation_id),
+        experiment: part(
+            &st.experiment_id,
+            &st.experiment_key,
+            &st.experiment_variation_id,
+        ),
+        in_holdout: (!st.in_holdout.is_empty()).then(|| st.in_holdout.clone()),
+        not_in_holdout: Some(st.not_in_holdout.clone()),
     }
 }
 

@@ -11,14 +11,19 @@
 //! path-naming parser (`crate::settings::wire`), visitor UUIDs (`crate::events::wire`). What only FME
 //! has lives in this room: its settings schema (`settings`) and its decision flow (`decision`).
 
+pub mod client;
 pub mod decision;
+pub mod events;
 pub mod settings;
+pub mod storage;
 
+pub use client::{get_uuid, DecisionSource, Entry, Flag, FmeClient, FmeOptions, RuleInfo};
 pub use decision::{
     get_flag, get_flag_json, ContextError, FlagContext, FlagDecision, FlagReason, Impression,
     RuleStep, RuleVariation, RuleVerdict,
 };
 pub use settings::{Feature, FmeSettings, RuleKind};
+pub use storage::{FlagStorage, StoredFlag};
 
 /// Compiles `dsl` as an FME segment and evaluates it against `variables` with an empty request
 /// context, as the reference's segmentation evaluator does when handed a DSL directly (the official

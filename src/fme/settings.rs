@@ -51,6 +51,14 @@ struct RawSettings {
     is_web_connectivity_enabled: Option<bool>,
     #[serde(rename = "isMAU", default, deserialize_with = "flag")]
     is_mau: bool,
+    #[serde(rename = "usageStatsAccountId", default)]
+    usage_stats_account_id: Option<Value>,
+    #[serde(rename = "sdkMetaInfo", default)]
+    sdk_meta_info: Option<Value>,
+    #[serde(rename = "alwaysApplySampling", default)]
+    always_apply_sampling: Option<Value>,
+    #[serde(default)]
+    sampling: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -169,10 +177,26 @@ struct RawHoldout {
 #[derive(Deserialize)]
 #[serde(expecting = "an object")]
 struct RawFmeVariable {
-    #[allow(dead_code)]
-    id: IgnoredAny,
+    #[serde(deserialize_with = "id")]
+    id: Id,
     #[serde(flatten)]
     variable: RawVariable,
+}
+
+/// A variable of a variation: v1's model (key, declared type, value as given) and the id FME adds.
+#[derive(Debug, Clone)]
+pub struct FmeVariable {
+    /// Variable id.
+    pub id: Id,
+    /// Key, type and value.
+    pub variable: Variable,
+}
+
+impl std::ops::Deref for FmeVariable {
+    type Target = Variable;
+    fn deref(&self) -> &Variable {
+        &self.variable
+    }
 }
 
 fn optional_id<'de, D: serde::Deserializer<'de>>(
@@ -222,7 +246,7 @@ pub struct Variation {
     /// Whitelisting segment (testing) or the rule's pre-segmentation (rollout, personalize).
     pub segments: Option<Segment>,
     /// Variables, in file order.
-    pub variables: Vec<Variable>,
+    pub variables: Vec<FmeVariable>,
     /// Salt (rollout, personalize: the rule's salt when on `variations[0]`).
     pub salt: Option<String>,
 }
@@ -345,6 +369,16 @@ pub struct FmeSettings {
     pub is_web_connectivity_enabled: bool,
     /// `vwo_feTrackUsage` is on.
     pub is_mau: bool,
+    /// `usageStatsAccountId` when truthy: the account the `vwo_sdkUsageStats` event is sent for.
+    pub usage_stats_account_id: Option<Value>,
+    /// `sdkMetaInfo.wasInitializedEarlier` is `true`: no `vwo_fmeSdkInit` event.
+    pub was_initialized_earlier: bool,
+    /// `alwaysApplySampling.server` (§7.8): internal events are sampled.
+    pub apply_sampling: bool,
+    /// Percent of sampled debug events sent (`sampling.debug.server`, default 10).
+    pub debug_sampling_percent: f64,
+    /// Percent of usage-stats events sent (`sampling.usage.server`, default 10).
+    pub usage_sampling_percent: f64,
     by_key: FxHashMap<String, usize>,
 }
 
@@ -407,7 +441,10 @@ fn campaign(raw: RawCampaign, ci: usize) -> Result<Campaign> {
             variables: v
                 .variables
                 .into_iter()
-                .map(|v| Variable::from(v.variable))
+                .map(|v| FmeVariable {
+                    id: v.id,
+                    variable: Variable::from(v.variable),
+                })
                 .collect(),
             salt: truthy_string(v.salt),
         });
@@ -510,11 +547,12 @@ fn group(key: &str, v: &Value) -> Result<Group> {
         Some(Value::Object(wt)) => {
             for (k, w) in wt {
                 let wpath = format!("{path}.wt.{k}");
-                // The reference's schema allows digit keys only (§10 Q12).
-                if !is_digits(k) {
+                // `FME_SPEC.md` §10 Q12 reads the schema as digits only, but vwo-fme-python-sdk 1.65.0
+                // accepts `"<cid>_<vid>"` keys too (oracle run syn__meg_advanced_storage): member keys.
+                if !is_member_key(k) {
                     return Err(Error::settings(
                         &wpath,
-                        "weight keys must be campaign ids (digits)",
+                        "weight keys must be \"<campaignId>\" or \"<campaignId>_<variationId>\"",
                     ));
                 }
                 let w = w.as_f64().ok_or_else(|| {
@@ -675,8 +713,31 @@ fn compile(raw: RawSettings) -> Result<FmeSettings> {
         poll_interval_ms: raw.poll_interval.unwrap_or(600_000.0),
         is_web_connectivity_enabled: raw.is_web_connectivity_enabled.unwrap_or(true),
         is_mau: raw.is_mau,
+        usage_stats_account_id: raw.usage_stats_account_id.filter(crate::python::py_truthy),
+        was_initialized_earlier: raw
+            .sdk_meta_info
+            .as_ref()
+            .and_then(|m| m.get("wasInitializedEarlier"))
+            == Some(&Value::Bool(true)),
+        apply_sampling: raw
+            .always_apply_sampling
+            .as_ref()
+            .and_then(|a| a.get("server"))
+            == Some(&Value::Bool(true)),
+        debug_sampling_percent: sampling_percent(raw.sampling.as_ref(), "debug"),
+        usage_sampling_percent: sampling_percent(raw.sampling.as_ref(), "usage"),
         by_key,
     })
+}
+
+/// `sampling.<kind>.server` when it is a number in 0..=100, else 10 (§7.8).
+fn sampling_percent(sampling: Option<&Value>, kind: &str) -> f64 {
+    sampling
+        .and_then(|s| s.get(kind))
+        .and_then(|k| k.get("server"))
+        .and_then(Value::as_f64)
+        .filter(|p| (0.0..=100.0).contains(p))
+        .unwrap_or(10.0)
 }
 
 #[cfg(test)]
@@ -734,9 +795,9 @@ mod tests {
         assert_eq!(
             err(&BASE.replace(
                 r#""features": []"#,
-                r#""features": [], "groups": {"1": {"name": "g", "campaigns": ["1"], "wt": {"1_2": 5}}}"#
+                r#""features": [], "groups": {"1": {"name": "g", "campaigns": ["1"], "wt": {"x": 5}}}"#
             )),
-            "groups.1.wt.1_2: weight keys must be campaign ids (digits)"
+            "groups.1.wt.x: weight keys must be \"<campaignId>\" or \"<campaignId>_<variationId>\""
         );
     }
 }

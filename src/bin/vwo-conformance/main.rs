@@ -55,6 +55,14 @@ fn classify(path: &Path, doc: &Value) -> Option<Kind> {
     if NOT_VECTORS.contains(&name) {
         return None;
     }
+    // FME runs (vwo-fme-python-sdk) are replayed by `tests/fme_corpus.rs` through the FME client.
+    if doc
+        .pointer("/sdk/name")
+        .and_then(Value::as_str)
+        .is_some_and(|n| n.starts_with("vwo-fme"))
+    {
+        return None;
+    }
     let has = |k: &str| doc.get(k).is_some();
     let first_case = doc
         .get("cases")
