@@ -48,6 +48,7 @@ C_FLAGS := -std=c11 -Wall -Wextra -Werror -g
 C_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 C_TEST_SRC := bindings/c/tests/test_vwo.c bindings/c/tests/json.c bindings/c/tests/collector.c
 C_TEST_ARGS := tests/vectors benches/data/settings_bench.json
+C_FME_TEST_SRC := bindings/c/tests/test_fme.c bindings/c/tests/json.c bindings/c/tests/collector.c
 C_LINK := -L$(LIBDIR) -lvwo -Wl,-rpath,$(LIBDIR) -lpthread -lm
 
 c-quickstart: build
@@ -59,12 +60,19 @@ c-quickstart: build
 test-c: build c-quickstart
 	$(CC) $(C_FLAGS) $(C_SAN) -Iinclude -o target/c/test_vwo $(C_TEST_SRC) $(C_LINK)
 	./target/c/test_vwo $(C_TEST_ARGS)
+	$(CC) $(C_FLAGS) $(C_SAN) -Iinclude -o target/c/test_fme $(C_FME_TEST_SRC) $(C_LINK)
+	./target/c/test_fme tests/vectors
+	$(CC) $(C_FLAGS) -O1 -Iinclude -o target/c/test_fme_plain $(C_FME_TEST_SRC) $(C_LINK)
 	$(CC) $(C_FLAGS) -O1 -Iinclude -o target/c/test_vwo_plain $(C_TEST_SRC) $(C_LINK)
 	@if command -v valgrind >/dev/null 2>&1; then \
 		echo "valgrind: C tests vectors, corpus over HTTP, abuse, threads (2,000 calls per thread), compact"; \
 		VWO_TEST_THREAD_OPS=2000 valgrind -q --leak-check=full --show-leak-kinds=definite \
 			--errors-for-leak-kinds=definite --error-exitcode=1 \
-			./target/c/test_vwo_plain $(C_TEST_ARGS) vectors corpus abuse threads compact >/dev/null; \
+			./target/c/test_vwo_plain $(C_TEST_ARGS) vectors corpus abuse threads compact >/dev/null && \
+		echo "valgrind: FME C tests corpus over HTTP, abuse, threads (500 calls per thread)" && \
+		VWO_TEST_THREAD_OPS=500 valgrind -q --leak-check=full --show-leak-kinds=definite \
+			--errors-for-leak-kinds=definite --error-exitcode=1 \
+			./target/c/test_fme_plain tests/vectors >/dev/null; \
 	else echo "valgrind not installed: valgrind run skipped"; fi
 	$(CC) $(C_FLAGS) -Iinclude -o target/c/quickstart_static bindings/c/examples/quickstart.c \
 		target/release/libvwo.a -lpthread -ldl -lm -lrt

@@ -62,6 +62,16 @@ typedef enum vwo_status {
 // may be called from many threads at once; `vwo_client_free` must be the last call on it.
 typedef struct vwo_client vwo_client;
 
+// One `get_flag` decision: whether the flag is enabled, its variables, the visitor UUID, the session
+// id and the reason. Immutable; any thread may read it. Free with `vwo_flag_free`.
+typedef struct vwo_flag vwo_flag;
+
+// An FME client: settings (given, or fetched from VWO), storage connector, hooks, polling and the
+// event delivery thread. Create with `vwo_fme_client_init`, destroy with `vwo_fme_client_free`.
+// Every function taking a `const vwo_fme_client *` may be called from many threads at once;
+// `vwo_fme_client_free` must be the last call on it.
+typedef struct vwo_fme_client vwo_fme_client;
+
 // `storage_get`: the stored record of `user_id` in `campaign_key` as a JSON object text, or NULL.
 typedef const char *(*vwo_storage_get_fn)(void *user_data,
                                           const char *user_id,
@@ -645,6 +655,284 @@ const char *vwo_client_get_feature_variable_text(const struct vwo_client *client
                                                  const char *variable_key,
                                                  const char *user_id,
                                                  const char *options_json);
+
+// Creates an FME client (vwo-fme-python-sdk's `vwo.init`).
+//
+// `options_json` is a JSON object (unknown keys are `VWO_INVALID_OPTIONS`; the reference's
+// snake_case names and Go's camelCase ones are both accepted):
+//
+// * `sdk_key` / `sdkKey` (required) and `account_id` / `accountId` (required: a number or a string);
+// * `settings`: the settings (a JSON object, or its text) — no fetch at init. Without it the settings
+//   are fetched from `/server-side/v2-settings` (blocking, with the reference's 3 retries 2/4/8 s
+//   apart on failure);
+// * `entry` / `hostProfile`: `"vwo"` (default: VWO's hosts and names) or `"wingify"`;
+// * `base_url` or `proxy_url` / `proxyUrl`: one URL (scheme, host, port) for the settings and the
+//   events instead of VWO's hosts;
+// * `log_level` (or `logger: {"level"}`): `"TRACE"`, `"DEBUG"`, `"INFO"`, `"WARN"`, `"ERROR"` or
+//   10/20/30/40; default ERROR;
+// * `batch_event_data` / `batchEventData`: `{"events_per_request": 1..5000 (100),
+//   "request_time_interval": seconds ≥ 1 (600)}` — events wait in the batch queue and go out as
+//   `batch-events-v2` requests (the `flush` callback reports each batch);
+// * `poll_interval` / `pollInterval`: milliseconds ≥ 1000 between settings fetches (default: the
+//   settings' `pollInterval`, else 600000); 0 turns polling off;
+// * `is_development_mode` / `isDevelopmentMode`: the settings fetch omits `s=prod`;
+// * `is_usage_stats_disabled` / `isUsageStatsDisabled`;
+// * `sdk_name` (the `sn` of events; bindings give theirs), `language_version` (usage stat `lv`),
+//   `logger_is_custom` (usage stat `cl`; default: whether a `logger` callback is given),
+//   `threading` (`{"enabled", "max_workers"}`: accepted for the reference's sake and reported in the
+//   usage stats; libvwo always sends on its own delivery thread);
+// * `delivery`: as `vwo_client_launch`'s (timeouts, proxy, queue, retries, spool, close/flush
+//   timeouts).
+//
+// `callbacks` may be NULL. Its `storage_get(user_data, user_id, feature_key)` / `storage_set(user_data,
+// record_json)` pair is the storage connector: records are the reference's FME records
+// (`{"featureKey", "userId", "rolloutId", "rolloutKey", "rolloutVariationId", "experimentId",
+// "experimentKey", "experimentVariationId", "isInHoldoutId", "notInHoldoutId"}`; MEG winners are stored
+// under the feature key `_vwo_meta_meg_<groupId>`). `integrations` receives each decision's
+// properties, `logger` the log, `flush` each batch's outcome.
+//
+// On success `*client_out` is a new client, to free with `vwo_fme_client_free`. Errors:
+// `VWO_INVALID_JSON`, `VWO_INVALID_OPTIONS` (names the option), `VWO_INVALID_SETTINGS` (names the JSON
+// path), `VWO_NETWORK` (the fetch failed).
+//
+// Thread-safe.
+//
+// # Safety
+// `options_json` is NULL or NUL-terminated; `callbacks` is NULL or points to a `vwo_callbacks`;
+// `client_out` is NULL or valid for a write.
+enum vwo_status vwo_fme_client_init(const char *options_json,
+                                    const struct vwo_callbacks *callbacks,
+                                    struct vwo_fme_client **client_out);
+
+// Frees an FME client: stops polling, delivers queued events (waiting up to
+// `delivery.close_timeout_ms`, default 5 s) and stops the event thread. NULL is a no-op. No other call
+// on the client may be running or follow; do not call it from one of its callbacks.
+//
+// # Safety
+// `client` is NULL or a handle from `vwo_fme_client_init` not freed before.
+void vwo_fme_client_free(struct vwo_fme_client *client);
+
+// Closes an FME client without freeing it: stops polling and delivers what is queued (up to the
+// close timeout). Decisions keep working; their events are refused and counted as dropped. Closing
+// twice is allowed.
+//
+// Thread-safe.
+//
+// # Safety
+// `client` is NULL or a live handle.
+enum vwo_status vwo_fme_client_close(const struct vwo_fme_client *client);
+
+// Sends every queued batch now and waits up to `timeout_ms` (`VWO_TIMEOUT_DEFAULT`: the option
+// `delivery.flush_timeout_ms`) for the events accepted before the call. `*delivered_out` (may be
+// NULL) is true when all of them were delivered; `report_out` (may be NULL) gets the details.
+//
+// Thread-safe.
+//
+// # Safety
+// `client` is NULL or a live handle; the out-parameters are NULL or valid for a write.
+enum vwo_status vwo_fme_client_flush(const struct vwo_fme_client *client,
+                                     uint64_t timeout_ms,
+                                     bool *delivered_out,
+                                     struct vwo_flush_report *report_out);
+
+// Writes the client's delivery counters (all zero for none) to `counters_out`.
+//
+// Thread-safe.
+//
+// # Safety
+// `client` is NULL or a live handle; `counters_out` is NULL or valid for a write.
+enum vwo_status vwo_fme_client_delivery_counters(const struct vwo_fme_client *client,
+                                                 struct vwo_delivery_counters *counters_out);
+
+// The settings text in force (`GetOriginalSettings`), to free with `vwo_string_free`.
+//
+// Thread-safe.
+//
+// # Safety
+// `client` is NULL or a live handle; `settings_json_out` is NULL or valid for a write.
+enum vwo_status vwo_fme_client_settings(const struct vwo_fme_client *client,
+                                        char **settings_json_out);
+
+// `update_settings`: with `settings_json` (a settings object's text) validates and swaps it in; with
+// NULL fetches the settings (`/server-side/v2-pull` when `is_via_webhook`, as a webhook asks; else
+// `/server-side/v2-settings`). On any failure the current settings stay. Errors:
+// `VWO_INVALID_SETTINGS` (names the JSON path), `VWO_NETWORK`.
+//
+// Thread-safe; decisions in flight finish on the settings they started with.
+//
+// # Safety
+// `client` is NULL or a live handle; `settings_json` is NULL or NUL-terminated.
+enum vwo_status vwo_fme_update_settings(const struct vwo_fme_client *client,
+                                        const char *settings_json,
+                                        bool is_via_webhook);
+
+// `get_flag(feature_key, context)`: decides the feature for the user of `context_json` (the
+// reference's context object: `{"id", "custom_variables", "variation_targeting_variables",
+// "user_agent", "ip_address", "bucketingSeed", "session_id", "post_segmentation_variables", ...}`) and
+// queues its impressions. A context the reference refuses (no `id`, an `id` that is not a string,
+// variables that are not objects) gives a disabled flag, an ERROR log and the reference's debug event.
+//
+// On success `*flag_out` is a new flag, to free with `vwo_flag_free`. Errors: `VWO_NULL_ARGUMENT`,
+// `VWO_INVALID_UTF8`, `VWO_INVALID_JSON` (the context is not JSON).
+//
+// Thread-safe.
+//
+// # Safety
+// `client` is NULL or a live handle; the strings are NULL or NUL-terminated; `flag_out` is NULL or
+// valid for a write.
+enum vwo_status vwo_fme_get_flag(const struct vwo_fme_client *client,
+                                 const char *feature_key,
+                                 const char *context_json,
+                                 struct vwo_flag **flag_out);
+
+// Frees a flag. NULL is a no-op.
+//
+// # Safety
+// `flag` is NULL or a handle from `vwo_fme_get_flag` not freed before.
+void vwo_flag_free(struct vwo_flag *flag);
+
+// Whether the flag is enabled (false for NULL).
+//
+// # Safety
+// `flag` is NULL or a live handle.
+bool vwo_flag_is_enabled(const struct vwo_flag *flag);
+
+// The session id of the decision (0 for NULL).
+//
+// # Safety
+// `flag` is NULL or a live handle.
+uint64_t vwo_flag_session_id(const struct vwo_flag *flag);
+
+// The variable `key`'s value as a `bool`: `default_value` when the flag is NULL, the key NULL or not
+// UTF-8, the variable absent, or its value not a JSON boolean (no coercion, as the reference).
+//
+// # Safety
+// `flag` is NULL or a live handle; `key` is NULL or NUL-terminated.
+bool vwo_flag_get_bool(const struct vwo_flag *flag,
+                       const char *key,
+                       bool default_value);
+
+// The variable `key`'s value as an `int64_t`: `default_value` unless it is a JSON integer that fits.
+//
+// # Safety
+// `flag` is NULL or a live handle; `key` is NULL or NUL-terminated.
+int64_t vwo_flag_get_int(const struct vwo_flag *flag,
+                         const char *key,
+                         int64_t default_value);
+
+// The variable `key`'s value as a `double`: `default_value` unless it is a JSON number.
+//
+// # Safety
+// `flag` is NULL or a live handle; `key` is NULL or NUL-terminated.
+double vwo_flag_get_double(const struct vwo_flag *flag,
+                           const char *key,
+                           double default_value);
+
+// The variable `key`'s value when it is a JSON string: `*value_out` is a copy to free with
+// `vwo_string_free`, or NULL when the variable is absent or not a string (then `VWO_OK` too).
+//
+// # Safety
+// `flag` is NULL or a live handle; `key` is NULL or NUL-terminated; `value_out` is NULL or valid for
+// a write.
+enum vwo_status vwo_flag_get_string(const struct vwo_flag *flag,
+                                    const char *key,
+                                    char **value_out);
+
+// The variable `key`'s value as JSON text (any type: `"\"text\""`, `"12"`, `"{\"a\": 1}"`), to free
+// with `vwo_string_free`; NULL when the variable is absent.
+//
+// # Safety
+// As `vwo_flag_get_string`.
+enum vwo_status vwo_flag_get_json(const struct vwo_flag *flag,
+                                  const char *key,
+                                  char **value_out);
+
+// The variables as a JSON array `[{"id", "value", "type", "key"}, ...]` (the reference's
+// `get_variables()`), to free with `vwo_string_free`.
+//
+// # Safety
+// `flag` is NULL or a live handle; `json_out` is NULL or valid for a write.
+enum vwo_status vwo_flag_variables(const struct vwo_flag *flag,
+                                   char **json_out);
+
+// The visitor UUID of the decision (32 upper-case hex digits), to free with `vwo_string_free`; NULL
+// when the context had no usable id.
+//
+// # Safety
+// `flag` is NULL or a live handle; `uuid_out` is NULL or valid for a write.
+enum vwo_status vwo_flag_uuid(const struct vwo_flag *flag,
+                              char **uuid_out);
+
+// Why the flag is what it is, as a JSON object: `{"reason": "<kind>", "source": "evaluated" |
+// "stored", "rollout": <rule> | null, "experiment": <rule> | null, "holdoutIds": [...]}` where a rule
+// is `{"ruleKey", "type": "FLAG_ROLLOUT" | "FLAG_TESTING" | "FLAG_PERSONALIZE", "campaignId",
+// "experimentKey", "variationId", "variationName", "whitelisted"}` and `reason` is one of
+// `INVALID_CONTEXT`, `FEATURE_NOT_FOUND`, `IN_HOLDOUT`, `NO_ROLLOUT_TARGETED`,
+// `ROLLOUT_OUT_OF_TRAFFIC`, `ROLLOUT`, `EXPERIMENT`, `NO_EXPERIMENT_ASSIGNED`. To free with
+// `vwo_string_free`.
+//
+// # Safety
+// `flag` is NULL or a live handle; `json_out` is NULL or valid for a write.
+enum vwo_status vwo_flag_reason(const struct vwo_flag *flag,
+                                char **json_out);
+
+// `track_event(event_name, context, event_properties)`: queues the custom event when `event_name` is a
+// metric of some feature (or holdout); `*tracked_out` (may be NULL) says whether it was (the
+// reference's `{event_name: bool}`). `properties_json` may be NULL (none) or a JSON object.
+//
+// Errors: `VWO_NULL_ARGUMENT`, `VWO_INVALID_UTF8`, `VWO_INVALID_JSON`. A context the reference refuses
+// is `VWO_OK` with `false` (and the reference's error log and debug event).
+//
+// Thread-safe.
+//
+// # Safety
+// `client` is NULL or a live handle; the strings are NULL or NUL-terminated; `tracked_out` is NULL
+// or valid for a write.
+enum vwo_status vwo_fme_track_event(const struct vwo_fme_client *client,
+                                    const char *event_name,
+                                    const char *context_json,
+                                    const char *properties_json,
+                                    bool *tracked_out);
+
+// `set_attribute(attribute_map, context)`: sends one `vwo_syncVisitorProp` event with every attribute
+// of `attributes_json` (a non-empty JSON object of strings, numbers and booleans). Invalid attributes
+// are `VWO_OK` with the reference's error log and debug event and nothing sent.
+//
+// Errors: `VWO_NULL_ARGUMENT`, `VWO_INVALID_UTF8`, `VWO_INVALID_JSON`.
+//
+// Thread-safe.
+//
+// # Safety
+// `client` is NULL or a live handle; the strings are NULL or NUL-terminated.
+enum vwo_status vwo_fme_set_attributes(const struct vwo_fme_client *client,
+                                       const char *attributes_json,
+                                       const char *context_json);
+
+// `set_attribute(key, value, context)`: sends one `vwo_syncVisitorProp` event with the attribute `key`
+// = `value_json` (a JSON string, number or boolean). An empty key or string value, or another JSON
+// type, is `VWO_OK` with the reference's error log and debug event and nothing sent.
+//
+// Errors: `VWO_NULL_ARGUMENT`, `VWO_INVALID_UTF8`, `VWO_INVALID_JSON`.
+//
+// Thread-safe.
+//
+// # Safety
+// `client` is NULL or a live handle; the strings are NULL or NUL-terminated.
+enum vwo_status vwo_fme_set_attribute(const struct vwo_fme_client *client,
+                                      const char *key,
+                                      const char *value_json,
+                                      const char *context_json);
+
+// The visitor UUID of `(user_id, account_id)` (vwo-fme-python-sdk's `getUUID`), to free with
+// `vwo_string_free`. Errors: `VWO_INVALID_ARGUMENT` when either is empty.
+//
+// Thread-safe.
+//
+// # Safety
+// The strings are NULL or NUL-terminated; `uuid_out` is NULL or valid for a write.
+enum vwo_status vwo_fme_get_uuid(const char *user_id,
+                                 const char *account_id,
+                                 char **uuid_out);
 
 #ifdef __cplusplus
 }  // extern "C"

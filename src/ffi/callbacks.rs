@@ -130,6 +130,56 @@ impl UserStorage for CStorage {
     }
 }
 
+/// The same two callbacks as an FME storage connector: `campaign_key` is the feature key (or
+/// `_vwo_meta_meg_<groupId>`), records are FME records.
+struct CFlagStorage {
+    user_data: UserData,
+    get: unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char) -> *const c_char,
+    set: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int,
+}
+
+impl crate::fme::FlagStorage for CFlagStorage {
+    fn get(&self, feature_key: &str, user_id: &str) -> Result<Option<Value>, Error> {
+        let user = message_c_string(user_id);
+        let key = message_c_string(feature_key);
+        // SAFETY: the host promised a callback of this signature, callable from any thread; the two
+        // strings outlive the call.
+        let ptr = unsafe { (self.get)(self.user_data.0, user.as_ptr(), key.as_ptr()) };
+        if ptr.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: the callback's contract: a NUL-terminated string valid until the next storage_get
+        // on this thread; it is copied (parsed) right here, before any other call.
+        let text = unsafe { CStr::from_ptr(ptr) };
+        let bad = |m: &str| Error::new(crate::ErrorKind::Internal, m);
+        let text = text
+            .to_str()
+            .map_err(|_| bad("storage_get returned text that is not UTF-8"))?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| bad(&format!("storage_get returned text that is not JSON: {e}")))?;
+        if !value.is_object() {
+            return Err(bad("storage_get returned JSON that is not an object"));
+        }
+        Ok(Some(value))
+    }
+
+    fn set(&self, record: &Map<String, Value>) -> Result<(), Error> {
+        let text = message_c_string(&crate::events::pyjson::dumps(&Value::Object(
+            record.clone(),
+        )));
+        // SAFETY: as in `get`; the string outlives the call.
+        let rc = unsafe { (self.set)(self.user_data.0, text.as_ptr()) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(Error::new(
+                crate::ErrorKind::Internal,
+                format!("storage_set returned {rc}"),
+            ))
+        }
+    }
+}
+
 struct CLogger {
     user_data: UserData,
     log: unsafe extern "C" fn(*mut c_void, c_int, *const c_char),
@@ -163,6 +213,8 @@ impl IntegrationsHook for CIntegrations {
 #[derive(Default)]
 pub(crate) struct Plugins {
     pub(crate) storage: Option<Arc<dyn UserStorage>>,
+    /// The storage callbacks as an FME connector.
+    pub(crate) flag_storage: Option<Arc<dyn crate::fme::FlagStorage>>,
     pub(crate) logger: Option<Arc<dyn Logger>>,
     pub(crate) integrations: Option<Arc<dyn IntegrationsHook>>,
     pub(crate) flush: Option<FlushCallback>,
@@ -172,13 +224,21 @@ impl Plugins {
     /// Adapters for the non-NULL callbacks. `Err` names the problem (storage half given).
     pub(crate) fn from_c(c: &vwo_callbacks) -> Result<Plugins, String> {
         let user_data = UserData(c.user_data);
-        let storage: Option<Arc<dyn UserStorage>> = match (c.storage_get, c.storage_set) {
-            (Some(get), Some(set)) => Some(Arc::new(CStorage {
-                user_data,
-                get,
-                set,
-            })),
-            (None, None) => None,
+        let (storage, flag_storage) = match (c.storage_get, c.storage_set) {
+            (Some(get), Some(set)) => {
+                let v1: Arc<dyn UserStorage> = Arc::new(CStorage {
+                    user_data,
+                    get,
+                    set,
+                });
+                let fme: Arc<dyn crate::fme::FlagStorage> = Arc::new(CFlagStorage {
+                    user_data,
+                    get,
+                    set,
+                });
+                (Some(v1), Some(fme))
+            }
+            (None, None) => (None, None),
             _ => {
                 return Err(
                     "callbacks: storage_get and storage_set must be given together".to_string(),
@@ -204,6 +264,7 @@ impl Plugins {
         });
         Ok(Plugins {
             storage,
+            flag_storage,
             logger,
             integrations,
             flush,

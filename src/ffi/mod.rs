@@ -19,6 +19,7 @@ mod call_options;
 mod callbacks;
 mod compact;
 mod convert;
+mod fme;
 mod options;
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,7 @@ pub use callbacks::{
     vwo_callbacks, vwo_flush_fn, vwo_integrations_fn, vwo_logger_fn, vwo_storage_get_fn,
     vwo_storage_set_fn,
 };
+pub use fme::{vwo_flag, vwo_fme_client};
 
 use crate::client::{DEFAULT_BASE_URL, NO_OPTIONS};
 use crate::{

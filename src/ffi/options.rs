@@ -43,14 +43,18 @@ const DELIVERY_KEYS: &[&str] = &[
     "flush_timeout_ms",
 ];
 
-fn bad(path: &str, problem: impl std::fmt::Display) -> Failure {
+pub(super) fn bad(path: &str, problem: impl std::fmt::Display) -> Failure {
     Failure::new(
         vwo_status::VWO_INVALID_OPTIONS,
         format!("options.{path}: {problem}"),
     )
 }
 
-fn object<'a>(v: &'a Value, path: &str, keys: &[&str]) -> Result<&'a Map<String, Value>, Failure> {
+pub(super) fn object<'a>(
+    v: &'a Value,
+    path: &str,
+    keys: &[&str],
+) -> Result<&'a Map<String, Value>, Failure> {
     let m = v
         .as_object()
         .ok_or_else(|| bad(path, "expected an object"))?;
@@ -71,21 +75,21 @@ fn object<'a>(v: &'a Value, path: &str, keys: &[&str]) -> Result<&'a Map<String,
     Ok(m)
 }
 
-fn boolean(v: &Value, path: &str) -> Result<bool, Failure> {
+pub(super) fn boolean(v: &Value, path: &str) -> Result<bool, Failure> {
     v.as_bool()
         .ok_or_else(|| bad(path, "expected true or false"))
 }
 
-fn string<'a>(v: &'a Value, path: &str) -> Result<&'a str, Failure> {
+pub(super) fn string<'a>(v: &'a Value, path: &str) -> Result<&'a str, Failure> {
     v.as_str().ok_or_else(|| bad(path, "expected a string"))
 }
 
-fn count(v: &Value, path: &str) -> Result<u64, Failure> {
+pub(super) fn count(v: &Value, path: &str) -> Result<u64, Failure> {
     v.as_u64()
         .ok_or_else(|| bad(path, "expected a non-negative integer"))
 }
 
-fn millis(v: &Value, path: &str) -> Result<Duration, Failure> {
+pub(super) fn millis(v: &Value, path: &str) -> Result<Duration, Failure> {
     count(v, path).map(Duration::from_millis)
 }
 
@@ -170,7 +174,7 @@ pub(crate) fn launch_options(root: Option<&Value>) -> Result<Parsed, Failure> {
     Ok(Parsed { options: o })
 }
 
-fn delivery(v: &Value) -> Result<DeliveryOptions, Failure> {
+pub(super) fn delivery(v: &Value) -> Result<DeliveryOptions, Failure> {
     let m = object(v, "delivery", DELIVERY_KEYS)?;
     let mut d = DeliveryOptions::default();
     let mut block = None;

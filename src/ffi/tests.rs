@@ -3,6 +3,7 @@
 //! what cbindgen generates now, and its version macros match Cargo.toml.
 
 use super::compact::*;
+use super::fme::*;
 use super::*;
 use std::ptr::{null, null_mut};
 
@@ -175,6 +176,54 @@ fn call_with_nulls(name: &str) -> Option<Option<vwo_status>> {
                 .is_null());
                 return Some(None);
             }
+            "vwo_fme_client_free" => {
+                vwo_fme_client_free(null_mut());
+                return Some(None);
+            }
+            "vwo_flag_free" => {
+                vwo_flag_free(null_mut());
+                return Some(None);
+            }
+            "vwo_flag_is_enabled" => {
+                assert!(!vwo_flag_is_enabled(null()));
+                return Some(None);
+            }
+            "vwo_flag_session_id" => {
+                vwo_flag_session_id(null());
+                return Some(None);
+            }
+            "vwo_flag_get_bool" => {
+                vwo_flag_get_bool(null(), null(), true);
+                return Some(None);
+            }
+            "vwo_flag_get_int" => {
+                vwo_flag_get_int(null(), null(), 1);
+                return Some(None);
+            }
+            "vwo_flag_get_double" => {
+                vwo_flag_get_double(null(), null(), 1.0);
+                return Some(None);
+            }
+            "vwo_fme_client_init" => vwo_fme_client_init(null(), null(), null_mut()),
+            "vwo_fme_client_close" => vwo_fme_client_close(null()),
+            "vwo_fme_client_flush" => vwo_fme_client_flush(null(), 0, null_mut(), null_mut()),
+            "vwo_fme_client_delivery_counters" => {
+                vwo_fme_client_delivery_counters(null(), null_mut())
+            }
+            "vwo_fme_client_settings" => vwo_fme_client_settings(null(), null_mut()),
+            "vwo_fme_update_settings" => vwo_fme_update_settings(null(), null(), false),
+            "vwo_fme_get_flag" => vwo_fme_get_flag(null(), null(), null(), null_mut()),
+            "vwo_flag_get_string" => vwo_flag_get_string(null(), null(), null_mut()),
+            "vwo_flag_get_json" => vwo_flag_get_json(null(), null(), null_mut()),
+            "vwo_flag_variables" => vwo_flag_variables(null(), null_mut()),
+            "vwo_flag_uuid" => vwo_flag_uuid(null(), null_mut()),
+            "vwo_flag_reason" => vwo_flag_reason(null(), null_mut()),
+            "vwo_fme_track_event" => {
+                vwo_fme_track_event(null(), null(), null(), null(), null_mut())
+            }
+            "vwo_fme_set_attributes" => vwo_fme_set_attributes(null(), null(), null()),
+            "vwo_fme_set_attribute" => vwo_fme_set_attribute(null(), null(), null(), null()),
+            "vwo_fme_get_uuid" => vwo_fme_get_uuid(null(), null(), null_mut()),
             #[cfg(feature = "panic-injection")]
             "vwo_test_panic_on" => vwo_test_panic_on(null()),
             _ => return None,

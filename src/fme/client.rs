@@ -97,6 +97,8 @@ pub struct FmeOptions {
     /// `threading.enabled` as the host configured it (only reported in usage stats: libvwo always sends
     /// on its dispatcher thread); `None` = absent.
     pub threading: Option<bool>,
+    /// `threading.max_workers` as the host configured it (usage stat `th_mps` only).
+    pub threading_max_workers: Option<u64>,
     /// `lv` of the usage stats: the host language's version (bindings give theirs).
     pub language_version: Option<String>,
     /// `sn` (default [`SDK_NAME`]); bindings give theirs.
@@ -393,6 +395,9 @@ impl FmeClient {
             );
             if options.threading != Some(false) {
                 u.insert("th".into(), Value::from(1));
+                if let Some(w) = options.threading_max_workers {
+                    u.insert("th_mps".into(), Value::from(w));
+                }
             }
             u
         });
@@ -579,6 +584,22 @@ impl FmeClient {
             }
             None => true,
         }
+    }
+
+    /// Sends every queued batch now and waits up to `timeout` (default: the delivery options' flush
+    /// timeout) for what was queued before the call. `None` for a host event sink (handed over at once).
+    pub fn flush(&self, timeout: Option<Duration>) -> Option<crate::FlushReport> {
+        self.inner.delivery.flush(timeout)
+    }
+
+    /// The delivery counters (`None` for a host event sink).
+    pub fn counters(&self) -> Option<crate::DeliveryCounters> {
+        self.inner.delivery.counters()
+    }
+
+    /// Whether SDK event batching is on.
+    pub fn is_batching(&self) -> bool {
+        self.inner.batching
     }
 
     /// Stops polling and delivers what is queued (bounded by the close timeout). Later calls still
