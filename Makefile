@@ -133,9 +133,10 @@ test-python: python-install
 		else echo "test-python: no CPython $$v with pytest here, skipped"; fi; \
 	done
 
-# W1, W2 and W4 on this binding and on vwo-python-sdk 1.68.2, alternately in one run (not part of `make test`).
-# The first run creates target/python/bench-ref (venv + pip install of bindings/python/bench-requirements.txt
-# from PyPI). BENCH_ARGS: e.g. `--ops-scale 0.05` (quick run), `--sdks libvwo`, `--out target/python/bench.json`.
+# W1, W2 and W4 on this binding and on vwo-python-sdk 1.68.2, alternately, in 5 rounds in one run (each figure
+# the median of the rounds'; not part of `make test`). The first run creates target/python/bench-ref (venv +
+# pip install of bindings/python/bench-requirements.txt from PyPI). BENCH_ARGS: e.g. `--ops-scale 0.05`
+# (quick run), `--rounds 1`, `--sdks libvwo`, `--out target/python/bench.json`.
 bench-python: python-install
 	$(PYTHON) bindings/python/bench.py $(BENCH_ARGS)
 

@@ -233,6 +233,24 @@ enum vwo_status vwo_get_settings_file(const char *account_id,
                                       const char *base_url,
                                       char **settings_json_out);
 
+// [`vwo_get_settings_file`] that also answers a non-200 status: `*status_out` is the HTTP status and
+// `*body_out` the body as VWO sent it, whatever the status (vwo-python-sdk's `get_settings_file`
+// returns the body of a failed fetch as the settings text). Free `*body_out` with `vwo_string_free`.
+// Errors: `VWO_INVALID_ARGUMENT` (empty account id or SDK key), `VWO_NETWORK` (connection, timeout);
+// nothing is written then.
+//
+// Thread-safe.
+//
+// # Safety
+// String arguments are NULL or NUL-terminated; `status_out` and `body_out` are NULL or valid for a
+// write.
+enum vwo_status vwo_get_settings_answer(const char *account_id,
+                                        const char *sdk_key,
+                                        bool is_via_webhook,
+                                        const char *base_url,
+                                        uint16_t *status_out,
+                                        char **body_out);
+
 // Launches a client from a settings JSON text (e.g. a file the caller read, or
 // `vwo_get_settings_file`'s result).
 //
@@ -247,7 +265,9 @@ enum vwo_status vwo_get_settings_file(const char *account_id,
 // "close_timeout_ms", "flush_timeout_ms"}`), `logger_is_custom` (whether the `logger`
 // callback is the user's own logger, reported as `cl` in the usage stats of events; default: whether
 // a `logger` callback is given — a binding forwarding to its language's default logging passes
-// false), `user_storage` (or `userStorage`: a built-in user storage, exactly one of):
+// false), `log_level_is_custom` (whether the user chose `log_level`, reported as `ll`; default:
+// whether `log_level` is given — a binding that sets `log_level` itself passes its user's choice),
+// `user_storage` (or `userStorage`: a built-in user storage, exactly one of):
 //
 // * `{"redis": {"url", "username", "password", "keyPrefix", "ttlSeconds", "timeoutMs",
 //   "connectTimeoutMs", "poolSize", "maxPendingWrites", "writeAttempts"}}`: `url` (required) is

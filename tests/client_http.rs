@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use vwo::client::{get_settings_file_with, Clock, RandomSource, SDK_NAME, SDK_VERSION};
+use vwo::client::{
+    get_settings_answer, get_settings_file_with, Clock, RandomSource, SDK_NAME, SDK_VERSION,
+};
 use vwo::events::pyjson::py_str;
 use vwo::{
     BatchEventsConfig, CallOptions, Client, DeliveryOptions, GoalTypeToTrack, LaunchOptions,
@@ -750,6 +752,36 @@ fn flush_and_close_respect_their_limits() {
 
 // ---------------------------------------------------------------------------------------------------
 // 5. Settings: fetch, webhook pull, polling
+
+/// A settings fetch answered with any status gives that status and body (vwo-python-sdk returns a
+/// non-200 body as the settings text); only the network and empty credentials are errors.
+#[test]
+fn settings_answer_of_any_status() {
+    let server = TestServer::start();
+    server.set_body("{\"accountId\": 1}");
+    server.script([Reply::Status(404), Reply::Status(500), Reply::Ok]);
+    let d = DeliveryOptions::default();
+    let answer = |hook| get_settings_answer("1", "k", hook, &server.base_url(), &d).unwrap();
+    assert_eq!(answer(false), (404, "err".to_string()));
+    assert_eq!(answer(true), (500, "err".to_string()));
+    assert_eq!(answer(false), (200, "{\"accountId\": 1}".to_string()));
+    let paths: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| split_target(&r.target).0)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/server-side/settings",
+            "/server-side/pull",
+            "/server-side/settings"
+        ]
+    );
+    assert!(get_settings_answer("", "k", false, &server.base_url(), &d).is_err());
+    let dead = format!("http://127.0.0.1:{}", TestServer::dead_port());
+    assert!(get_settings_answer("1", "k", false, &dead, &d).is_err());
+}
 
 #[test]
 fn settings_fetch_pull_and_polling() {

@@ -2,22 +2,24 @@
 """W1, W2 and W4 of the shared workload spec on this binding (libvwo) and on vwo-python-sdk 1.68.2, in one run.
 
 Usage: python bindings/python/bench.py [--workloads w1,w2,w4] [--sdks libvwo,vwo-python-sdk]
-                                       [--ops-scale 1] [--out FILE] [--settings FILE]
+                                       [--rounds 5] [--passes 1] [--ops-scale 1] [--out FILE] [--settings FILE]
 (`make bench-python` installs the binding into target/python/site first and runs this.)
 
 Both SDKs run the same call sequence (the LCG workload generator below, as in the shared workload spec):
   W1  200,000 get_variation_name on settings_bench.json (16 VISUAL_AB + FEATURE_TEST campaigns), 20,000-call
-      warm-up (seed 1001), median of 3 timed passes (seed 1), the digest over one more pass (expected
-      b9c83e94…104199 at full scale); also the import time and the launch of settings_500.json (5 launches).
+      warm-up (seed 1001), a timed pass (seed 1); in the first round also the digest over one more pass
+      (expected b9c83e94…104199 at full scale), the import time and the launch of settings_500.json (5 launches).
   W2  100,000 activate (10 VISUAL_AB campaigns, seeds 1002 / 2) then 100,000 track (16 specs, seeds
-      1003 / 3) per pass, batch events on (100 per request), median of 3 passes.
+      1003 / 3) per pass, batch events on (100 per request).
   W4  100,000 is_feature_enabled / get_feature_variable_value alternating (seeds 1004 / 4), batch events on.
 A pass ends when its events are delivered: libvwo's `flush_events(mode="sync")`; for vwo-python-sdk its
 `flush_events(mode="sync")` and a join of the threads it starts to send full batches.
 
 Both SDKs import as `vwo`, so each workload of each SDK runs in its own child process
 (`bench.py --child SDK --workload W`, one JSON line on stdout), alternately (W1 libvwo, W1 vwo-python-sdk,
-W2 libvwo, ...) so both see the same machine conditions. libvwo's child finds the package installed in
+W2 libvwo, ...) so both see the same machine conditions, in `--rounds` rounds (default 5) of `--passes`
+timed passes each (default 1): every figure reported is the median of the rounds' figures, and the
+per-round figures, ratios and load averages are printed below the table. libvwo's child finds the package installed in
 target/python/site (else one importable from the environment, else this source tree); vwo-python-sdk's
 child runs in its own virtual environment, target/python/bench-ref, which the first run creates with
 `python3 -m venv` and `pip install -r bench-requirements.txt` (from PyPI), and reuses while it holds the
@@ -351,14 +353,19 @@ def decide_pass(gvn, ops):
     return time.perf_counter_ns() - t0
 
 
-def child_w1(sdk, text, s, scale):
+def child_w1(sdk, text, s, scale, passes, first):
     keys = keys_of(s, ("VISUAL_AB", "FEATURE_TEST"))
     warm = gen_decide_ops(s, keys, scaled(20000, scale), 1001)
     ops = gen_decide_ops(s, keys, scaled(200000, scale), 1)
     client = sdk.launch(text)
     gvn = client.get_variation_name
     decide_pass(gvn, warm)
-    samples = [decide_pass(gvn, ops) for _ in range(3)]
+    samples = [decide_pass(gvn, ops) for _ in range(passes)]
+    result = {"ops": len(ops), "us_per_op_median": statistics.median(samples) / len(ops) / 1000,
+              "us_per_op_all": [x / len(ops) / 1000 for x in samples]}
+    if not first:  # the digest and the launch times are measured in the first round only
+        sdk.close(client)
+        return result
     h = hashlib.sha256()
     decided = 0
     for key, user, cv in ops:
@@ -377,16 +384,16 @@ def child_w1(sdk, text, s, scale):
         launch_ms.append((time.perf_counter_ns() - t0) / 1e6)
         sdk.close(c500)
         del c500
-    return {
-        "ops": len(ops),
-        "us_per_op_median": statistics.median(samples) / len(ops) / 1000,
-        "us_per_op_all": [x / len(ops) / 1000 for x in samples],
+    return dict(
+        result,
+        **{
         "decided": decided,
         "digest": digest,
         "digest_ok": digest == W1_DIGEST if full else None,
         "launch_settings_500_ms_all": launch_ms,
         "launch_settings_500_ms_median": statistics.median(launch_ms),
-    }
+        }
+    )
 
 
 def run_activate(client, ops):
@@ -416,7 +423,7 @@ def run_track(client, ops):
     return time.perf_counter_ns() - t0, tracked
 
 
-def child_w2(sdk, text, s, scale):
+def child_w2(sdk, text, s, scale, passes, first):
     ab = keys_of(s, ("VISUAL_AB",))
     warm_a = gen_decide_ops(s, ab, scaled(10000, scale), 1002)
     warm_t = gen_track_ops(s, scaled(10000, scale), 1003)
@@ -427,7 +434,7 @@ def child_w2(sdk, text, s, scale):
     run_track(client, warm_t)
     sdk.settle(client)
     a, t, settle, events = [], [], [], []
-    for _ in range(3):
+    for _ in range(passes):
         e0 = sdk.events_delivered(client)
         ta, decided = run_activate(client, ops_a)
         t0 = time.perf_counter_ns()
@@ -458,7 +465,7 @@ def child_w2(sdk, text, s, scale):
     }
 
 
-def child_w4(sdk, text, s, scale):
+def child_w4(sdk, text, s, scale, passes, first):
     keys = keys_of(s, ("FEATURE_TEST", "FEATURE_ROLLOUT"))
     first_var = {c["key"]: c["variables"][0]["key"] for c in s["campaigns"] if c["key"] in keys}
     warm = gen_decide_ops(s, keys, scaled(10000, scale), 1004)
@@ -484,7 +491,7 @@ def child_w4(sdk, text, s, scale):
 
     once(warm)
     samples, settle, events = [], [], []
-    for _ in range(3):
+    for _ in range(passes):
         e0 = sdk.events_delivered(client)
         ns, settle_ns, non_null = once(ops)
         samples.append(ns)
@@ -512,14 +519,13 @@ def child_main(args):
     result = {"sdk": args.child, "workload": args.workload, "ops_scale": args.ops_scale, "import_ms": import_ms,
               "runtime": "CPython " + sys.version.split()[0], "executable": sys.executable}
     result.update(info)
-    if args.workload == "w1":
-        result.update(child_w1(sdk, text, s, args.ops_scale))
-    elif isinstance(sdk, Libvwo):
+    run = (child_w1, child_w2, child_w4)[WORKLOADS.index(args.workload)]
+    if args.workload != "w1" and isinstance(sdk, Libvwo):
         with StubCollector() as stub:
             sdk.base_url = stub.base_url
-            result.update((child_w2 if args.workload == "w2" else child_w4)(sdk, text, s, args.ops_scale))
+            result.update(run(sdk, text, s, args.ops_scale, args.passes, args.first))
     else:
-        result.update((child_w2 if args.workload == "w2" else child_w4)(sdk, text, s, args.ops_scale))
+        result.update(run(sdk, text, s, args.ops_scale, args.passes, args.first))
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
     sys.stderr.flush()
@@ -582,9 +588,11 @@ def ensure_ref_venv():
     return py
 
 
-def child_command(sdk, workload, args, ref_python):
+def child_command(sdk, workload, args, ref_python, first):
     tail = [os.path.abspath(__file__), "--child", sdk, "--workload", workload, "--ops-scale", repr(args.ops_scale),
-            "--settings", os.path.abspath(args.settings)]
+            "--settings", os.path.abspath(args.settings), "--passes", str(args.passes)]
+    if first:
+        tail.append("--first")
     env = dict(os.environ)
     if sdk == OURS:
         if os.path.isdir(PY_SITE):
@@ -595,8 +603,8 @@ def child_command(sdk, workload, args, ref_python):
     return [ref_python, "-I"] + tail, env  # -I: no script directory, user site or PYTHON* variables
 
 
-def run_child(sdk, workload, args, ref_python):
-    cmd, env = child_command(sdk, workload, args, ref_python)
+def run_child(sdk, workload, args, ref_python, first):
+    cmd, env = child_command(sdk, workload, args, ref_python, first)
     t0 = time.monotonic()
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
     wall = time.monotonic() - t0
@@ -691,6 +699,44 @@ def summarize(results, sdks, workloads, scale):
     return summary, lines
 
 
+FIGURES = ("us_per_op_median", "activate_us_per_op_median", "track_us_per_op_median")
+
+
+def combine(rs):
+    """One SDK's runs of a workload as one result: the first run's figures (digest, import and launch
+    times, counts), each per-operation figure the median of the rounds' figures."""
+    if any("error" in r for r in rs):
+        return next(r for r in rs if "error" in r)
+    out = dict(rs[0])
+    for k in FIGURES:
+        if k in out:
+            out[k] = statistics.median(r[k] for r in rs)
+            out[k.replace("_median", "_rounds")] = [r[k] for r in rs]
+    out["rounds"] = len(rs)
+    return out
+
+
+def rounds_of(runs, sdks, workloads):
+    """Per-round figures and ratios (the ratio of each round's two runs), and their lines."""
+    out = {"lines": []}
+    if not (OURS in sdks and REF in sdks):
+        return out
+    for w in workloads:
+        o, r = runs.get(w, {}).get(OURS, []), runs.get(w, {}).get(REF, [])
+        pairs = [(a["us_per_op_median"], b["us_per_op_median"]) for a, b in zip(o, r)
+                 if "error" not in a and "error" not in b]
+        if not pairs:
+            continue
+        ratios = [y / x for x, y in pairs]
+        out[w] = {"libvwo_us": [x for x, _ in pairs], "ref_us": [y for _, y in pairs], "ratios": ratios,
+                  "loadavg_1min": [a["loadavg"][0] for a in o]}
+        out["lines"].append("%s rounds: libvwo %s us; %s %s us; ratios %s (median %.1fx); load %s" % (
+            w.upper(), " ".join("%.2f" % x for x, _ in pairs), REF, " ".join("%.1f" % y for _, y in pairs),
+            " ".join("%.1fx" % q for q in ratios), statistics.median(ratios),
+            " ".join("%.1f" % a["loadavg"][0] for a in o)))
+    return out
+
+
 def parent_main(args):
     workloads = [w.strip().lower() for w in args.workloads.split(",") if w.strip()]
     sdks = [s.strip() for s in args.sdks.split(",") if s.strip()]
@@ -706,22 +752,27 @@ def parent_main(args):
             "settings": os.path.relpath(os.path.abspath(args.settings), REPO), "machine": platform.machine(),
             "platform": platform.platform(), "cpus": os.cpu_count(), "loadavg_start": os.getloadavg(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started))}
-    results = {}
-    for w in workloads:
-        for sdk in sdks:
-            print("bench: %s %s ..." % (w.upper(), sdk), file=sys.stderr, flush=True)
-            res = run_child(sdk, w, args, ref_python)
-            results.setdefault(w, {})[sdk] = res
-            if "error" in res:
-                print("bench: %s %s: %s" % (w.upper(), sdk, res["error"]), file=sys.stderr, flush=True)
-            else:
-                print("bench: %s %s: %.3f us/op (%.0f s)"
-                      % (w.upper(), sdk, res["us_per_op_median"], res["wall_s"]), file=sys.stderr, flush=True)
+    runs = {}  # workload -> sdk -> one result per round
+    for r in range(args.rounds):
+        for w in workloads:
+            for sdk in sdks:
+                print("bench: round %d/%d %s %s ..." % (r + 1, args.rounds, w.upper(), sdk), file=sys.stderr, flush=True)
+                res = run_child(sdk, w, args, ref_python, r == 0)
+                res["loadavg"] = os.getloadavg()
+                runs.setdefault(w, {}).setdefault(sdk, []).append(res)
+                if "error" in res:
+                    print("bench: %s %s: %s" % (w.upper(), sdk, res["error"]), file=sys.stderr, flush=True)
+                else:
+                    print("bench: %s %s: %.3f us/op (%.0f s)"
+                          % (w.upper(), sdk, res["us_per_op_median"], res["wall_s"]), file=sys.stderr, flush=True)
     meta["loadavg_end"] = os.getloadavg()
     meta["wall_s"] = time.time() - started
+    results = {w: {sdk: combine(rs) for sdk, rs in by_sdk.items()} for w, by_sdk in runs.items()}
     summary, lines = summarize(results, sdks, workloads, args.ops_scale)
+    summary["rounds"] = rounds_of(runs, sdks, workloads)
+    lines.extend(summary["rounds"]["lines"])
     print("\n".join(lines))
-    out = dict(meta, results=results, **summary)
+    out = dict(meta, results=results, runs=runs, **summary)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(out, f, indent=1)
@@ -740,12 +791,19 @@ def main():
     ap.add_argument("--ops-scale", type=float, default=1.0,
                     help="multiplies every operation count (e.g. 0.05 for a quick run); digest checked at 1 only")
     ap.add_argument("--out", help="write every figure as JSON to this file")
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="rounds: each runs every workload on each SDK, alternately (default 5); every figure "
+                         "is the median of the rounds' figures")
+    ap.add_argument("--passes", type=int, default=1, help="timed passes per run (default 1; the run's median)")
+    ap.add_argument("--first", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--settings", default=os.path.join(REPO, "benches", "data", "settings_bench.json"))
     ap.add_argument("--child", choices=(OURS, REF), help=argparse.SUPPRESS)
     ap.add_argument("--workload", choices=WORKLOADS, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.ops_scale <= 0:
         ap.error("--ops-scale must be positive")
+    if args.rounds < 1 or args.passes < 1:
+        ap.error("--rounds and --passes must be at least 1")
     if args.child:
         return child_main(args)
     return parent_main(args)

@@ -21,7 +21,7 @@ pub use options::{
     BatchEventsConfig, CallOptions, Clock, EventSink, FlushCallback, GoalTypeToTrack,
     IntegrationsHook, LaunchOptions, RandomSource, SystemClock, ThreadRandom,
 };
-pub use refresh::{get_settings_file, get_settings_file_with};
+pub use refresh::{get_settings_answer, get_settings_file, get_settings_file_with};
 
 use crate::decision::{self, Api, Decision, Reason};
 use crate::events::{
@@ -138,7 +138,12 @@ impl Client {
                 ("ig", options.integrations.is_some()),
                 ("ss", user_storage.is_some()),
                 ("cl", custom_logger),
-                ("ll", options.log_level.is_some()),
+                (
+                    "ll",
+                    options
+                        .log_level_is_custom
+                        .unwrap_or(options.log_level.is_some()),
+                ),
                 ("gt", options.goal_type_to_track.is_some()),
             ];
             usage_stats.extend(
@@ -193,12 +198,7 @@ impl Client {
             usage_stats,
             opted_out: AtomicBool::new(false),
         };
-        log_at!(
-            inner,
-            LogLevel::Info,
-            "SDK launched: {} campaigns",
-            inner.snapshot.load().settings.campaigns.len()
-        );
+        inner.log_launch(custom_logger);
         let client = Client {
             inner: Arc::new(inner),
         };
@@ -664,6 +664,54 @@ impl Client {
 impl Inner {
     fn snapshot_of(&self, settings: Settings) -> Snapshot {
         snapshot_of(settings, &self.base_url, &self.sdk_name, &self.usage_stats)
+    }
+
+    /// The messages of a successful launch, at vwo-python-sdk 1.68.2's levels and in its order (the
+    /// texts are libvwo's): the custom logger (DEBUG), valid arguments and settings (DEBUG), each
+    /// variation's bucket range (INFO, one per variation of every campaign), the settings processed
+    /// (DEBUG), development mode (DEBUG) and the client ready (DEBUG).
+    fn log_launch(&self, custom_logger: bool) {
+        if LogLevel::Info < self.log_level {
+            return;
+        }
+        let snapshot = self.snapshot.load();
+        let campaigns = &snapshot.settings.campaigns;
+        if custom_logger {
+            log_at!(self, LogLevel::Debug, "[launch] custom logger used");
+        }
+        log_at!(
+            self,
+            LogLevel::Debug,
+            "[launch] launch arguments and settings file are valid"
+        );
+        for c in campaigns {
+            for v in &c.variations {
+                log_at!(
+                    self,
+                    LogLevel::Info,
+                    "[launch] campaign {}: variation {} with weight {} has the bucket range {} - {}",
+                    c.key,
+                    v.name,
+                    v.weight,
+                    v.range_start,
+                    v.range_end
+                );
+            }
+        }
+        log_at!(
+            self,
+            LogLevel::Debug,
+            "[launch] settings file processed: {} campaigns",
+            campaigns.len()
+        );
+        if self.development_mode {
+            log_at!(
+                self,
+                LogLevel::Debug,
+                "[launch] development mode is on: no event is sent"
+            );
+        }
+        log_at!(self, LogLevel::Debug, "[launch] SDK initialized");
     }
 
     fn opted_out(&self) -> bool {

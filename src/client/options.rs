@@ -220,6 +220,11 @@ pub struct LaunchOptions {
     pub logger_is_custom: Option<bool>,
     /// Log threshold (ERROR by default).
     pub log_level: Option<LogLevel>,
+    /// Whether the user chose the log level, reported as `ll` in the usage stats of events. `None`:
+    /// whether `log_level` is given. A binding that sets `log_level` for its own reasons (Python: a custom
+    /// logger gets every message, as vwo-python-sdk sends it one whatever its `log_level` says) passes
+    /// whether its user gave one.
+    pub log_level_is_custom: Option<bool>,
     /// Development mode: decisions, storage and hooks run; no event is sent.
     pub development_mode: bool,
     /// Default goal type of `track`.

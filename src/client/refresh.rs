@@ -3,7 +3,7 @@
 //! file is valid; decisions never wait on any of it.
 
 use super::{Client, DeliveryOptions, Inner, DEFAULT_BASE_URL, SDK_NAME, SDK_VERSION};
-use crate::events::{fetch_settings, Transport};
+use crate::events::{fetch_settings, settings_request, Transport};
 use crate::log::LogLevel;
 use crate::Error;
 use std::sync::{Arc, Condvar, Mutex, Weak};
@@ -42,6 +42,44 @@ pub fn get_settings_file_with(
         SDK_VERSION,
         fastrand::f64(),
     )
+}
+
+/// What VWO answered a settings fetch, whatever the HTTP status: `(status, body)`. vwo-python-sdk's
+/// `get_settings_file` returns the body of a non-200 answer as the settings text (and says so on
+/// standard error); the Python binding does the same with this. Errors: an empty account id or SDK key
+/// ([`crate::ErrorKind::InvalidArgument`], as [`get_settings_file_with`]), the network.
+pub fn get_settings_answer(
+    account_id: &str,
+    sdk_key: &str,
+    is_via_webhook: bool,
+    base_url: &str,
+    options: &DeliveryOptions,
+) -> Result<(u16, String), Error> {
+    for (name, value) in [("account_id", account_id), ("sdk_key", sdk_key)] {
+        if value.trim().is_empty() {
+            return Err(Error::new(
+                crate::ErrorKind::InvalidArgument,
+                format!("get_settings_file: {name} is empty"),
+            ));
+        }
+    }
+    let transport = options.transport()?;
+    let req = settings_request(
+        base_url,
+        account_id,
+        sdk_key,
+        is_via_webhook,
+        SDK_NAME,
+        SDK_VERSION,
+        fastrand::f64(),
+    );
+    let resp = transport.execute(&req).map_err(|e| {
+        Error::new(
+            crate::ErrorKind::Internal,
+            format!("fetching settings from {}: {e}", req.url),
+        )
+    })?;
+    Ok((resp.status, resp.body))
 }
 
 /// The polling thread's stop signal. The thread holds only a weak reference to the client.

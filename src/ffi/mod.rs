@@ -352,6 +352,53 @@ pub unsafe extern "C" fn vwo_get_settings_file(
     })
 }
 
+/// [`vwo_get_settings_file`] that also answers a non-200 status: `*status_out` is the HTTP status and
+/// `*body_out` the body as VWO sent it, whatever the status (vwo-python-sdk's `get_settings_file`
+/// returns the body of a failed fetch as the settings text). Free `*body_out` with `vwo_string_free`.
+/// Errors: `VWO_INVALID_ARGUMENT` (empty account id or SDK key), `VWO_NETWORK` (connection, timeout);
+/// nothing is written then.
+///
+/// Thread-safe.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `status_out` and `body_out` are NULL or valid for a
+/// write.
+#[no_mangle]
+pub unsafe extern "C" fn vwo_get_settings_answer(
+    account_id: *const c_char,
+    sdk_key: *const c_char,
+    is_via_webhook: bool,
+    base_url: *const c_char,
+    status_out: *mut u16,
+    body_out: *mut *mut c_char,
+) -> vwo_status {
+    guard_status("vwo_get_settings_answer", || {
+        // SAFETY: the caller's contract for each string.
+        let account_id = unsafe { arg_str(account_id, "account_id") }?;
+        // SAFETY: as above.
+        let sdk_key = unsafe { arg_str(sdk_key, "sdk_key") }?;
+        // SAFETY: as above.
+        let base_url = unsafe { arg_opt_str(base_url, "base_url") }?.unwrap_or(DEFAULT_BASE_URL);
+        non_null(status_out, "status_out")?;
+        non_null(body_out, "body_out")?;
+        let (status, body) = crate::client::get_settings_answer(
+            account_id,
+            sdk_key,
+            is_via_webhook,
+            base_url.trim_end_matches('/'),
+            &DeliveryOptions::default(),
+        )
+        .map_err(network_failure)?;
+        let body = owned_c_string(body)?;
+        // SAFETY: both checked non-NULL; valid for a write (caller's contract).
+        unsafe {
+            write_out(status_out, status);
+            write_out(body_out, body);
+        }
+        Ok(())
+    })
+}
+
 /// A settings fetch error: `Internal` from the fetch is the network (connection, timeout, status).
 fn network_failure(e: crate::Error) -> Failure {
     let mut f = Failure::from_error(&e);
@@ -377,7 +424,9 @@ fn network_failure(e: crate::Error) -> Failure {
 /// "close_timeout_ms", "flush_timeout_ms"}`), `logger_is_custom` (whether the `logger`
 /// callback is the user's own logger, reported as `cl` in the usage stats of events; default: whether
 /// a `logger` callback is given — a binding forwarding to its language's default logging passes
-/// false), `user_storage` (or `userStorage`: a built-in user storage, exactly one of):
+/// false), `log_level_is_custom` (whether the user chose `log_level`, reported as `ll`; default:
+/// whether `log_level` is given — a binding that sets `log_level` itself passes its user's choice),
+/// `user_storage` (or `userStorage`: a built-in user storage, exactly one of):
 ///
 /// * `{"redis": {"url", "username", "password", "keyPrefix", "ttlSeconds", "timeoutMs",
 ///   "connectTimeoutMs", "poolSize", "maxPendingWrites", "writeAttempts"}}`: `url` (required) is

@@ -25,6 +25,7 @@ const LAUNCH_KEYS: &[&str] = &[
     "polling_interval_seconds",
     "delivery",
     "logger_is_custom",
+    "log_level_is_custom",
     "user_storage",
     "userStorage",
 ];
@@ -161,6 +162,7 @@ pub(crate) fn launch_options(root: Option<&Value>) -> Result<Parsed, Failure> {
             }
             "delivery" => o.delivery = delivery(v)?,
             "logger_is_custom" => o.logger_is_custom = Some(boolean(v, key)?),
+            "log_level_is_custom" => o.log_level_is_custom = Some(boolean(v, key)?),
             "user_storage" | "userStorage" => {
                 if m.contains_key("user_storage") && m.contains_key("userStorage") {
                     return Err(bad(key, "given twice (userStorage and user_storage)"));

@@ -63,6 +63,9 @@ fn call_with_nulls(name: &str) -> Option<Option<vwo_status>> {
             "vwo_get_settings_file" => {
                 vwo_get_settings_file(null(), null(), false, null(), null_mut())
             }
+            "vwo_get_settings_answer" => {
+                vwo_get_settings_answer(null(), null(), false, null(), null_mut(), null_mut())
+            }
             "vwo_client_launch" => vwo_client_launch(null(), null(), null(), null_mut()),
             "vwo_client_close" => vwo_client_close(null(), 0, null_mut()),
             "vwo_client_activate" => vwo_client_activate(

@@ -485,3 +485,106 @@ def test_variation_names_of_any_text():
             assert c.get_variation_name(AB, "Ashley") == name
             assert c.activate(AB, "Ashley") == name
         c.close()
+
+
+# ------------------------------------------------------------------------------------------ deep nesting
+def nested(depth, kind=dict):
+    """A dict (or list) ``depth`` levels deep, built without recursion."""
+    v = {} if kind is dict else []
+    for _ in range(depth):
+        v = {"a": v} if kind is dict else [v]
+    return v
+
+
+# 100,000 levels: beyond the interpreter's recursion limit; 200: within it, beyond libvwo's JSON limit (128).
+DEEP = [nested(100_000), nested(100_000, list), nested(200), nested(200, list)]
+DEEP_IDS = ["dict-100000", "list-100000", "dict-200", "list-200"]
+
+
+def errors_of(logger):
+    return [m for level, m in logger.messages if level >= logging.ERROR]
+
+
+LAUNCH_OPTIONS = ["settings_file", "logger", "user_storage", "is_development_mode", "goal_type_to_track",
+                  "batch_events", "integrations", "log_level", "base_url", "delivery", "redis_creds",
+                  "builtin_user_storage"]
+
+
+@pytest.mark.parametrize("deep", DEEP, ids=DEEP_IDS)
+@pytest.mark.parametrize("option", LAUNCH_OPTIONS)
+def test_launch_options_nested_too_deeply_fail_cleanly(caplog, option, deep):
+    logger = QuietLogger()
+    kw = {"settings_file": settings_text(AB), "logger": logger, "is_development_mode": True}
+    kw[option] = deep
+    if option == "redis_creds":
+        kw[option] = {"url": deep}
+    elif option == "batch_events":
+        kw[option] = {"events_per_request": deep}
+    with caplog.at_level(logging.ERROR, logger="vwo"):
+        assert vwo.launch(**kw) is None
+    logged = errors_of(logger) + [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert logged and all(m.startswith("launch: ") for m in logged), logged
+
+
+def test_launch_option_delivery_spool_dir_nested_too_deeply_fails_cleanly():
+    for deep in DEEP:
+        logger = QuietLogger()
+        assert vwo.launch(settings_text(AB), logger=logger, delivery={"spool_dir": deep}) is None
+        assert errors_of(logger), logger.messages
+
+
+CALL_OPTIONS = ["custom_variables", "variation_targeting_variables", "user_agent", "user_ip_address",
+                "custom_properties"]
+TRACK_OPTIONS = CALL_OPTIONS + ["revenue_value", "goal_type_to_track", "event_properties",
+                                "should_track_returning_user"]
+
+
+@pytest.mark.parametrize("deep", DEEP, ids=DEEP_IDS)
+def test_call_options_nested_too_deeply_fail_cleanly(deep):
+    logger = QuietLogger()
+    c = ab_client(logger=logger)
+    ft = vwo.launch(settings_text(FT), logger=logger, is_development_mode=True)
+    ft_key = json.loads(settings_text(FT))["campaigns"][0]["key"]
+    var = json.loads(settings_text(FT))["campaigns"][0]["variations"][0]["variables"][0]["key"]
+    calls = []
+    for opt in CALL_OPTIONS:
+        calls += [
+            (lambda o=opt: c.activate(AB, "Ashley", **{o: deep}), None),
+            (lambda o=opt: c.get_variation_name(AB, "Ashley", **{o: deep}), None),
+            (lambda o=opt: ft.is_feature_enabled(ft_key, "Ashley", **{o: deep}), False),
+        ]
+    for opt in ("custom_variables", "variation_targeting_variables"):
+        calls.append((lambda o=opt: ft.get_feature_variable_value(ft_key, var, "Ashley", **{o: deep}), None))
+    for opt in TRACK_OPTIONS:
+        for spec in (AB, [AB], None):
+            calls.append((lambda o=opt, s=spec: c.track(s, "Ashley", "CUSTOM", **{o: deep}), None))
+    # positional and first-seen forms of the fast paths
+    calls += [
+        (lambda: c.activate(AB, "Ashley", deep), None),
+        (lambda: c.track(AB, "Ashley", "CUSTOM", deep), None),
+        (lambda: c.track(AB, "Ashley", "CUSTOM", None, deep), None),
+        (lambda: c.push(deep, "Ashley"), False),
+        (lambda: c.push("tag", deep, "Ashley"), False),
+        (lambda: c.activate(deep, "Ashley"), None),
+        (lambda: c.activate(AB, deep), None),
+        (lambda: c.track(AB, deep, "CUSTOM"), None),
+        (lambda: c.track(AB, "Ashley", deep), None),
+        (lambda: c.get_and_update_settings_file(deep, deep), None),
+    ]
+    for call, failure in calls:
+        del logger.messages[:]
+        assert call() is failure
+        assert errors_of(logger), logger.messages
+    # and the clients still work
+    assert c.activate(AB, "Ashley") in ("Control", "Variation-1")
+    assert ft.is_feature_enabled(ft_key, "Ashley") in (True, False)
+
+
+def test_get_settings_file_arguments_nested_too_deeply_fail_cleanly(caplog):
+    for deep in DEEP:
+        with caplog.at_level(logging.ERROR, logger="vwo"):
+            assert vwo.get_settings_file(deep, "k") == "{}"
+            assert vwo.get_settings_file("1", deep) == "{}"
+            assert vwo.get_settings_file("1", "k", base_url=deep) == "{}"
+        assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 3
+        caplog.clear()

@@ -16,10 +16,11 @@ from typing import Any, Dict, List, Optional, Union
 from . import _lib
 from ._lib import lib
 
-__all__ = ["VWO", "UserStorage", "GOAL_TYPES", "LOG_LEVELS", "launch", "get_settings_file"]
+__all__ = ["VWO", "UserStorage", "GOAL_TYPES", "LOG_LEVELS", "ClientLogger", "launch", "get_settings_file"]
 
 LOGGER = logging.getLogger("vwo")
 SDK_NAME_SUFFIX = "python"
+SDK_NAME = "libvwo-" + SDK_NAME_SUFFIX  # the SDK name libvwo puts on the wire for this binding
 
 
 class GOAL_TYPES:
@@ -66,6 +67,20 @@ def _log(custom_logger: Any, level: int, message: str) -> None:
         except Exception:  # noqa: BLE001 - a failing custom logger falls back to logging
             pass
     LOGGER.log(level, message)
+
+
+class ClientLogger:
+    """``client.logger`` (vwo-python-sdk's ``VWOLogger`` instance): ``log(level, message)`` sends a message
+    where the client's own messages go, the custom logger given to ``launch`` or else the ``logging``
+    logger ``vwo``; ``logger`` is that object."""
+
+    def __init__(self, custom_logger: Any) -> None:
+        self._custom = custom_logger
+        self.logger = custom_logger if custom_logger is not None else LOGGER
+
+    def log(self, level: int, message: str, disable_logs: bool = False) -> None:
+        if not disable_logs:
+            _log(self._custom, level, message)
 
 
 _tls = threading.local()
@@ -136,6 +151,8 @@ def _value(raw: bytes) -> Any:
 
 
 _INF = float("inf")
+_BAD_VALUE = "is not JSON-serialisable (or nested too deeply)"
+_BAD_OPTIONS = "options are not JSON-serialisable (or nested too deeply)"
 
 
 def _option_text(key: str, v: Any) -> Any:
@@ -458,8 +475,15 @@ class VWO:
     garbage collected or at interpreter exit.
     """
 
-    def __init__(self, handle: Any, hooks: _Hooks, settings: str, options: bytes) -> None:
+    def __init__(
+        self, handle: Any, hooks: _Hooks, settings: str, options: bytes, goal_type_to_track: Optional[str] = None,
+        batching: bool = False,
+    ) -> None:
         self._h = handle
+        self._goal_type_to_track = goal_type_to_track or GOAL_TYPES.ALL
+        self._batching = batching
+        self._logger_view: Optional[ClientLogger] = None
+        self._settings_dict: Any = None  # (settings text, its dict), read when settings_file is asked for
         self._names: Dict[int, str] = {}  # name id -> variation name (ids are per C client)
         self._hooks = hooks  # keeps the CFUNCTYPE objects alive as long as the C client
         self._settings = settings
@@ -470,6 +494,43 @@ class VWO:
         self._finalizer = weakref.finalize(self, _free, self._box)
         with _live_lock:
             _live.add(self)
+
+    # -- vwo-python-sdk's read-only attributes ----------------------------------------------------
+    @property
+    def logger(self) -> ClientLogger:
+        """Where this client's messages go (vwo-python-sdk's ``VWOLogger``): ``logger.log(level, message)``."""
+        if self._logger_view is None:
+            self._logger_view = ClientLogger(self._hooks.logger)
+        return self._logger_view
+
+    @property
+    def settings_file(self) -> Dict[str, Any]:
+        """The settings in force, as a dict (a new one after ``get_and_update_settings_file`` swapped them).
+        vwo-python-sdk's dict also carries the variation ranges it computed; libvwo keeps those in the core."""
+        cached = self._settings_dict
+        if cached is None or cached[0] is not self._settings:
+            cached = self._settings_dict = (self._settings, json.loads(self._settings))
+        return cached[1]
+
+    @property
+    def goal_type_to_track(self) -> str:
+        """The default goal type of ``track`` (launch's ``goal_type_to_track``, else ``"ALL"``)."""
+        return self._goal_type_to_track
+
+    @property
+    def is_event_batching_enabled(self) -> bool:
+        """Whether ``batch_events`` was given to ``launch``."""
+        return self._batching
+
+    @property
+    def is_event_arch_enabled(self) -> bool:
+        """The settings' ``isEventArchEnabled`` (events go to ``/events/t``)."""
+        return bool(self.settings_file.get("isEventArchEnabled"))
+
+    @property
+    def is_opted_out(self) -> bool:
+        """Whether ``set_opt_out`` was called."""
+        return self._opted_out
 
     # -- lifetime --------------------------------------------------------------------------------
     def close(self, timeout: Optional[float] = None) -> bool:
@@ -533,7 +594,7 @@ class VWO:
             return None
         opts = _call_options(custom_variables, kwargs, _DECIDE_OPTS)
         if opts is _BAD:
-            _log(self._hooks.logger, logging.ERROR, "%s: options are not JSON-serialisable" % api)
+            _log(self._hooks.logger, logging.ERROR, "%s: %s" % (api, _BAD_OPTIONS))
             return None
         return self._variation_of(fn(self._h, k, u, opts), api)
 
@@ -584,6 +645,7 @@ class VWO:
                 return False
         opts = _call_options(custom_variables, kwargs, _DECIDE_OPTS)
         if opts is _BAD:
+            _log(self._hooks.logger, logging.ERROR, "is_feature_enabled: " + _BAD_OPTIONS)
             return False
         r = _IS_FEATURE_ENABLED_FLAG(self._h, k, u, opts)
         if r < 0:
@@ -610,6 +672,7 @@ class VWO:
                 return None
         opts = _call_options(custom_variables, kwargs, _FEATURE_VAR_OPTS)
         if opts is _BAD:
+            _log(self._hooks.logger, logging.ERROR, "get_feature_variable_value: " + _BAD_OPTIONS)
             return None
         raw = _FEATURE_VARIABLE_TEXT(self._h, k, v, u, opts)
         if raw is None:
@@ -662,6 +725,7 @@ class VWO:
                 else:
                     opts = _with_revenue(opts, revenue_value)
         if opts is _BAD:
+            _log(self._hooks.logger, logging.ERROR, "track: " + _BAD_OPTIONS)
             return None
         key = campaign_specifier
         if k is None and isinstance(campaign_specifier, str):
@@ -714,6 +778,7 @@ class VWO:
             try:
                 dims = _dumps(first).encode("utf-8")
             except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
+                _log(self._hooks.logger, logging.ERROR, "push: custom_dimension_map " + _BAD_VALUE)
                 return False
             st = lib.vwo_client_push_map(self._h, dims, u, byref(ok))
         else:
@@ -914,6 +979,12 @@ def launch(
             return None
         if log_level:
             opts["log_level"] = log_level
+    if logger is not None:
+        # vwo-python-sdk sends a custom logger every message, at every level, whatever log_level says
+        # (log_level only sets the level of its default logger): libvwo is launched at DEBUG for it, and
+        # the usage stat `ll` still says whether log_level was given.
+        opts["log_level"] = logging.DEBUG
+        opts["log_level_is_custom"] = bool(log_level)
     if base_url is not None:
         opts["base_url"] = base_url
     if delivery is not None:
@@ -932,8 +1003,9 @@ def launch(
         opts["user_storage"] = builtin_user_storage
     try:
         options = _dumps(opts).encode("utf-8")
-    except (TypeError, ValueError, UnicodeEncodeError):
-        bad("launch options are not JSON-serialisable")
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError):
+        # RecursionError: a value nested deeper than the interpreter's recursion limit.
+        bad("launch options are not JSON-serialisable (or nested too deeply)")
         return None
     hooks = _Hooks(logger, user_storage, integrations, flush_callback)
     out = _lib.Client()
@@ -941,12 +1013,15 @@ def launch(
     if st != _lib.OK:
         bad("status %d: %s" % (st, _lib.last_error()))
         return None
-    return VWO(out, hooks, settings_file, options)
+    return VWO(out, hooks, settings_file, options, goal_type_to_track, batch_events is not None)
 
 
 def get_settings_file(account_id: Any, sdk_key: Any, is_via_webhook: bool = False, base_url: Optional[str] = None) -> str:
-    """Fetches the account's settings file from VWO: the JSON text, or ``"{}"`` on failure (logged).
+    """Fetches the account's settings file from VWO: the text VWO answered, or ``"{}"`` when there is no
+    answer (bad arguments, network failure; logged).
 
+    As vwo-python-sdk: an answer whose status is not 200 is logged at ERROR (its text) and its body is
+    returned as the settings text (which ``launch`` then refuses, unless it is a valid settings file).
     ``is_via_webhook``: from ``/server-side/pull`` (what a webhook asks for) instead of ``/server-side/settings``.
     ``base_url`` (libvwo extra) replaces VWO's collector.
     """
@@ -957,10 +1032,22 @@ def get_settings_file(account_id: Any, sdk_key: Any, is_via_webhook: bool = Fals
         LOGGER.error("get_settings_file: account_id and sdk_key must be strings")
         return "{}"
     b = _cstr(base_url) if base_url is not None else None
+    if base_url is not None and b is None:
+        LOGGER.error("get_settings_file: base_url must be a string")
+        return "{}"
     out = _lib.OwnedStr()
-    st = lib.vwo_get_settings_file(a, k, bool(is_via_webhook), b, byref(out))
+    status = ctypes.c_uint16()
+    st = lib.vwo_get_settings_answer(a, k, bool(is_via_webhook), b, byref(status), byref(out))
     if st != _lib.OK:
         LOGGER.error("get_settings_file: status %d: %s", st, _lib.last_error())
         return "{}"
-    text = _lib.take_string(out)
-    return "{}" if text is None else text
+    text = _lib.take_string(out) or ""
+    if status.value != 200:
+        # vwo-python-sdk's words (it prints them to standard error, as ``logging`` does when unconfigured).
+        LOGGER.error(
+            "Request failed for fetching account settings. %sGot Status Code: %d and message: %s.",
+            "[via Webhook] " if is_via_webhook else "",
+            status.value,
+            text,
+        )
+    return text

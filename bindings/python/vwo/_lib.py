@@ -151,6 +151,9 @@ _declare("vwo_version", c_char_p, [])
 _declare("vwo_last_error_message", c_size_t, [c_void_p, c_size_t])
 _declare("vwo_string_free", None, [OwnedStr])
 _declare("vwo_get_settings_file", c_int, [c_char_p, c_char_p, c_bool, c_char_p, POINTER(OwnedStr)])
+_declare(
+    "vwo_get_settings_answer", c_int, [c_char_p, c_char_p, c_bool, c_char_p, POINTER(ctypes.c_uint16), POINTER(OwnedStr)]
+)
 _declare("vwo_client_launch", c_int, [c_char_p, c_char_p, POINTER(Callbacks), POINTER(Client)])
 _declare("vwo_client_free", None, [Client])
 _declare("vwo_client_close", c_int, [Client, c_uint64, POINTER(FlushReport)])
