@@ -81,7 +81,7 @@ fn fast_delivery() -> DeliveryOptions {
         connect_timeout: Duration::from_millis(300),
         timeout: Duration::from_millis(1000),
         proxy: None,
-        max_attempts: 10,
+        max_attempts: Some(10),
         max_retry_time: Duration::from_secs(8),
         close_timeout: Duration::from_secs(2),
         flush_timeout: Duration::from_secs(5),
