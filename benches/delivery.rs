@@ -12,8 +12,9 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vwo::events::{
-    batch_track_user, track_user, BatchConfig, Dispatcher, DispatcherConfig, EventContext,
-    FullPolicy, HttpTransport, Outgoing, RenderedEvent, Stamp, TransportConfig, Visitor,
+    batch_track_user, track_user, BatchConfig, Collector, Dispatcher, DispatcherConfig,
+    EventContext, FullPolicy, HttpTransport, Outgoing, RenderedEvent, Stamp, TransportConfig,
+    Visitor,
 };
 use vwo::Id;
 
@@ -22,10 +23,8 @@ const STAMP: Stamp = Stamp {
     unix_ms: 1_795_878_138_000,
 };
 
-fn ctx(base: &str) -> Arc<EventContext> {
+fn ctx() -> Arc<EventContext> {
     Arc::new(EventContext {
-        base_url: base.to_owned(),
-        collection_prefix: None,
         account_id: json!(123456),
         sdk_key: Some("abcdef0123456789abcdef0123456789".into()),
         sdk_name: "libvwo".into(),
@@ -45,13 +44,15 @@ fn event(i: usize) -> RenderedEvent {
     batch_track_user(&v, &Id::Int(10), &Id::Int(2), STAMP)
 }
 
-fn config() -> DispatcherConfig {
+/// The defaults, sending to `base`.
+fn config(base: &str) -> DispatcherConfig {
     let t = HttpTransport::new(TransportConfig {
         use_env_proxy: false,
         ..TransportConfig::default()
     })
     .unwrap();
     let mut c = DispatcherConfig::new(Arc::new(t));
+    c.collector = Collector::new(base, None);
     c.close_timeout = Duration::from_millis(200);
     c
 }
@@ -66,8 +67,8 @@ fn percentiles(mut ns: Vec<u64>) -> (u64, u64, u64) {
 fn enqueue_cost(label: &str, spool: bool, batch: bool) {
     let server = TestServer::start();
     server.set_default(Reply::Delay(Duration::from_secs(3)));
-    let c = ctx(&server.base_url());
-    let mut cfg = config();
+    let c = ctx();
+    let mut cfg = config(&server.base_url());
     cfg.queue_capacity = 1_000_000;
     cfg.when_full = FullPolicy::DropNewest;
     let dir = std::env::temp_dir().join(format!("vwo-bench-spool-{}", std::process::id()));
@@ -126,8 +127,8 @@ fn enqueue_cost(label: &str, spool: bool, batch: bool) {
 /// Events per second, batches of 100, one submitting thread, to the loopback collector.
 fn throughput(label: &str, spool: bool) {
     let server = TestServer::start();
-    let c = ctx(&server.base_url());
-    let mut cfg = config();
+    let c = ctx();
+    let mut cfg = config(&server.base_url());
     cfg.when_full = FullPolicy::Block(Duration::from_secs(10));
     cfg.batch = Some(BatchConfig {
         events_per_request: 100,

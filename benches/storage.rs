@@ -89,7 +89,7 @@ fn w1_ops(n: usize, seed: u32) -> Vec<Op> {
 struct NoEvents;
 
 impl EventSink for NoEvents {
-    fn send(&self, _request: &EventRequest) -> Result<(), vwo::Error> {
+    fn send(&self, _url: &str, _request: &EventRequest) -> Result<(), vwo::Error> {
         Ok(())
     }
 }

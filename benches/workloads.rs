@@ -231,7 +231,7 @@ struct CountingSink {
 }
 
 impl EventSink for CountingSink {
-    fn send(&self, request: &EventRequest) -> Result<(), vwo::Error> {
+    fn send(&self, _url: &str, request: &EventRequest) -> Result<(), vwo::Error> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(
             request.body.as_ref().map_or(0, |b| b.len()) as u64,

@@ -8,12 +8,16 @@ use std::sync::{Arc, Mutex};
 use vwo::events::EventRequest;
 use vwo::{CallOptions, Client, EventSink, LaunchOptions, MemoryUserStorage, TrackCampaigns};
 
+/// The requests a host sink received, each with the full URL it was given.
 #[derive(Default)]
-struct Capture(Mutex<Vec<EventRequest>>);
+struct Capture(Mutex<Vec<(String, EventRequest)>>);
 
 impl EventSink for Capture {
-    fn send(&self, request: &EventRequest) -> Result<(), vwo::Error> {
-        self.0.lock().unwrap().push(request.clone());
+    fn send(&self, url: &str, request: &EventRequest) -> Result<(), vwo::Error> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((url.to_owned(), request.clone()));
         Ok(())
     }
 }
@@ -50,10 +54,52 @@ fn spec_worked_example_a() {
     );
     let sent = events.0.lock().unwrap();
     assert_eq!(sent.len(), 1);
-    assert!(sent[0].url.ends_with("/server-side/track-user"));
-    assert!(sent[0]
-        .wire_url()
-        .contains("&u=4C9BA81BAF53591488EB5FD5E66A98B9&"));
+    let (url, req) = &sent[0];
+    assert_eq!(req.path, "/server-side/track-user");
+    assert!(
+        url.starts_with("https://dev.visualwebsiteoptimizer.com/server-side/track-user?random=")
+    );
+    assert!(url.contains("&u=4C9BA81BAF53591488EB5FD5E66A98B9&"));
+}
+
+/// A host sink is given each request's full URL: the launch option's base URL, the current settings'
+/// collection prefix (a settings change moves the next events), the request's path and query.
+#[test]
+fn a_host_sink_gets_full_urls_from_the_current_configuration() {
+    let with_prefix = |p: &str| {
+        let mut v: Value = serde_json::from_str(&ab_settings(100, "RUNNING")).unwrap();
+        v["collectionPrefix"] = json!(p);
+        v.to_string()
+    };
+    let (client, events) = launch_capturing(
+        &with_prefix("eu01"),
+        LaunchOptions {
+            base_url: Some("http://gateway.example:8080/vwo".into()),
+            ..LaunchOptions::default()
+        },
+    );
+    client.activate("ab_50", "Ashley", None).unwrap();
+    client.replace_settings(&with_prefix("")).unwrap();
+    client.track(TrackCampaigns::One("ab_50"), "Ashley", "CUSTOM", None);
+    let sent = events.0.lock().unwrap();
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent[0]
+            .0
+            .starts_with("http://gateway.example:8080/vwo/eu01/server-side/track-user?random="),
+        "{}",
+        sent[0].0
+    );
+    assert!(
+        sent[1]
+            .0
+            .starts_with("http://gateway.example:8080/vwo/server-side/track-goal?random="),
+        "{}",
+        sent[1].0
+    );
+    for (url, req) in sent.iter() {
+        assert!(url.ends_with(&req.wire_target()), "{url}");
+    }
 }
 
 /// Policy D2: `track` on all campaigns skips campaigns that are not RUNNING.
@@ -447,7 +493,7 @@ fn usage_stats_custom_logger_flag() {
         );
         client.activate("ab_50", "Ashley", None).unwrap();
         let sent = events.0.lock().unwrap();
-        let q: Vec<&str> = sent[0].query.iter().map(|(k, _)| *k).collect();
+        let q: Vec<&str> = sent[0].1.query.iter().map(|(k, _)| *k).collect();
         (q.contains(&"cl"), q.contains(&"_l"))
     };
     assert_eq!(cl_of(None), (true, true));

@@ -83,7 +83,7 @@ fn fast_delivery() -> DeliveryOptions {
         connect_timeout: Duration::from_millis(300),
         timeout: Duration::from_millis(1000),
         proxy: None,
-        max_attempts: 10,
+        max_attempts: Some(10),
         max_retry_time: Duration::from_secs(8),
         close_timeout: Duration::from_secs(2),
         flush_timeout: Duration::from_secs(5),
@@ -991,6 +991,294 @@ fn spooled_events_are_sent_by_the_next_client() {
     let users: BTreeSet<_> = got.iter().map(|(_, u)| u.clone()).collect();
     assert_eq!(users.len(), 20, "every spooled impression arrived: {got:?}");
     assert!(got.iter().all(|(p, _)| p == "/server-side/track-user"));
+    let n = client.delivery_counters().unwrap();
+    assert_eq!((n.recovered, n.delivered, n.failed), (20, 20, 0), "{n:?}");
+    drop(client);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `settings` with `collectionPrefix` set to `prefix`.
+fn with_collection_prefix(settings: &Value, prefix: &str) -> String {
+    let mut s = settings.clone();
+    s["collectionPrefix"] = Value::from(prefix);
+    serde_json::to_string(&s).unwrap()
+}
+
+/// Issue 17 through the client: a client spools while its collector is down and is closed without
+/// delivering; the next client on the directory has another base URL (a gateway with a path) and
+/// its settings another collection prefix: every spooled event goes there, once, none to the old
+/// collector (up again by then).
+#[test]
+fn a_client_with_another_base_url_delivers_the_previous_clients_spool_there() {
+    let dir = temp_dir("spool-moved");
+    let old = TestServer::start();
+    old.stop();
+    let (_, value) = ab_settings();
+    let delivery = DeliveryOptions {
+        spool_dir: Some(dir.clone()),
+        ..fast_delivery()
+    };
+    let client = launch(
+        &with_collection_prefix(&value, "eu01"),
+        &old,
+        delivery.clone(),
+    );
+    for i in 0..30 {
+        assert!(client.activate(AB, &format!("moved-{i}"), None).is_some());
+    }
+    let rep = client.close(Duration::from_millis(100)).unwrap();
+    assert!(!rep.flush.completed, "{rep:?}");
+    let n = client.delivery_counters().unwrap();
+    assert_eq!((n.spooled, n.delivered, n.failed), (30, 0, 30), "{n:?}");
+    drop(client);
+    old.restart();
+
+    let new = TestServer::start();
+    let client = Client::launch(
+        &with_collection_prefix(&value, "eu02"),
+        LaunchOptions {
+            base_url: Some(format!("{}/gw", new.base_url())),
+            delivery,
+            ..LaunchOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(client.flush(Duration::from_secs(10)).unwrap().completed);
+    let got = delivered_events(&new);
+    assert_eq!(got.len(), 30, "{got:?}");
+    assert!(
+        got.iter()
+            .all(|(p, _)| p == "/gw/eu02/server-side/track-user"),
+        "{got:?}"
+    );
+    let users: BTreeSet<_> = got.iter().map(|(_, u)| u.clone()).collect();
+    assert_eq!(users.len(), 30, "each event once");
+    assert!(old.requests().is_empty(), "nothing to the old collector");
+    let n = client.delivery_counters().unwrap();
+    assert_eq!((n.recovered, n.delivered, n.failed), (30, 30, 0), "{n:?}");
+    drop(client);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The users' visitor ids in the batch events of the requests answered 200, with how many times
+/// each arrived.
+fn delivered_batch_visitors(server: &TestServer) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for r in server.requests().iter().filter(|r| r.status == 200) {
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        for e in body["ev"].as_array().unwrap() {
+            *m.entry(e["u"].as_str().unwrap().to_owned()).or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+/// What became of the events of an outage.
+struct Outage {
+    counters: vwo::events::DeliveryCounters,
+    /// Arrivals per visitor id.
+    arrived: BTreeMap<String, usize>,
+    /// From the collector's return to its first 200.
+    resumed: Duration,
+}
+
+/// `n` impressions (batches of 100, no spool) at `rate` per second while the collector refuses
+/// connections from `down_at` for `length`; then a flush of up to 60 s.
+fn outage(
+    name: &str,
+    delivery: DeliveryOptions,
+    n: usize,
+    rate: f64,
+    down_at: Duration,
+    length: Duration,
+) -> Outage {
+    let server = TestServer::start();
+    let (settings, _) = ab_settings();
+    let client = Client::launch(
+        &settings,
+        LaunchOptions {
+            base_url: Some(server.base_url()),
+            batch_events: Some(BatchEventsConfig::default()),
+            delivery,
+            ..LaunchOptions::default()
+        },
+    )
+    .unwrap();
+    let start = Instant::now();
+    let (mut down, mut back) = (false, None);
+    for i in 0..n {
+        let due = start + Duration::from_secs_f64(i as f64 / rate);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let now = start.elapsed();
+        if !down && now >= down_at {
+            server.stop();
+            down = true;
+        }
+        if down && back.is_none() && now >= down_at + length {
+            server.restart();
+            back = Some(Instant::now());
+        }
+        assert!(client.activate(AB, &format!("{name}-{i}"), None).is_some());
+    }
+    if back.is_none() {
+        std::thread::sleep((start + down_at + length).saturating_duration_since(Instant::now()));
+        server.restart();
+        back = Some(Instant::now());
+    }
+    let back = back.unwrap();
+    let during = client.delivery_counters().unwrap();
+    let rep = client.flush(Duration::from_secs(60)).unwrap();
+    assert!(rep.completed, "{rep:?}");
+    let resumed = server
+        .requests()
+        .iter()
+        .filter(|r| r.at >= back && r.status == 200)
+        .map(|r| r.at - back)
+        .min()
+        .unwrap_or(Duration::MAX);
+    let arrived = delivered_batch_visitors(&server);
+    let k = client.delivery_counters().unwrap();
+    println!(
+        "{name}: {n} events at {rate}/s, collector down {length:?}: delivered {}, failed {}, \
+         dropped {}, retried {}, arrivals {}, first delivery {resumed:?} after the return, \
+         in flight after the last call {}",
+        k.delivered,
+        k.failed,
+        k.dropped,
+        k.retried,
+        arrived.values().sum::<usize>(),
+        during.in_flight
+    );
+    Outage {
+        counters: k,
+        arrived,
+        resumed,
+    }
+}
+
+/// Issue 17, part 2: with the default delivery options, once the collector is back every event
+/// arrives, none is counted failed or dropped, nothing arrives more often than the retries allow,
+/// and delivery resumes within seconds of its return.
+fn defaults_ride_out_an_outage(
+    name: &str,
+    n: usize,
+    rate: f64,
+    down_at: Duration,
+    length: Duration,
+) {
+    let Outage {
+        counters: k,
+        arrived,
+        resumed,
+    } = outage(name, DeliveryOptions::default(), n, rate, down_at, length);
+    assert_eq!(
+        (k.accepted, k.delivered, k.failed, k.dropped),
+        (n as u64, n as u64, 0, 0),
+        "{k:?}"
+    );
+    assert_eq!(arrived.len(), n, "every event arrived");
+    let extra = arrived.values().map(|&c| c - 1).sum::<usize>() as u64;
+    assert!(
+        extra <= k.retried,
+        "{extra} duplicates, {} retried",
+        k.retried
+    );
+    assert!(k.retried > 0, "the outage was felt: {k:?}");
+    assert!(
+        resumed < Duration::from_secs(7),
+        "resumed {resumed:?} after the return"
+    );
+}
+
+/// The issue's traffic: 10,000 events at 500/s, the collector down for 10 s from the 5th second.
+#[test]
+fn the_defaults_ride_out_a_10_s_outage() {
+    defaults_ride_out_an_outage(
+        "out10s",
+        10_000,
+        500.0,
+        Duration::from_secs(5),
+        Duration::from_secs(10),
+    );
+}
+
+/// A 2-minute outage at a gentler rate (what is measured is the retry budget, not the throughput):
+/// 20 events/s for 2 min 3 s, the collector down from the 1st second for 120 s. The suite's
+/// longest test: it sleeps most of its time, while the other tests of this binary run beside it.
+#[test]
+fn the_defaults_ride_out_a_2_minute_outage() {
+    defaults_ride_out_an_outage(
+        "out2min",
+        2_460,
+        20.0,
+        Duration::from_secs(1),
+        Duration::from_secs(120),
+    );
+}
+
+/// A long retry budget does not lengthen `close`: with the default options and a collector that is
+/// down, `close(timeout)` returns within its timeout, the unsent events counted failed; with a
+/// spool they stay there and the next client sends them.
+#[test]
+fn close_stays_bounded_with_the_default_retry_budget() {
+    let dir = temp_dir("spool-close");
+    let server = TestServer::start();
+    server.stop();
+    let (settings, _) = ab_settings();
+    for spool in [false, true] {
+        let client = launch(
+            &settings,
+            &server,
+            DeliveryOptions {
+                spool_dir: spool.then(|| dir.clone()),
+                ..DeliveryOptions::default()
+            },
+        );
+        for i in 0..20 {
+            assert!(client
+                .activate(AB, &format!("close-{spool}-{i}"), None)
+                .is_some());
+        }
+        std::thread::sleep(Duration::from_millis(300)); // retrying by now
+        let t = Instant::now();
+        let rep = client.close(Duration::from_millis(500)).unwrap();
+        let took = t.elapsed();
+        assert!(took < Duration::from_millis(1500), "close took {took:?}");
+        assert!(!rep.flush.completed && rep.stopped, "{rep:?}");
+        let n = client.delivery_counters().unwrap();
+        assert_eq!((n.delivered, n.failed, n.in_flight), (0, 20, 0), "{n:?}");
+    }
+    // Dropping the last clone closes with `close_timeout`, also bounded.
+    let client = launch(
+        &settings,
+        &server,
+        DeliveryOptions {
+            close_timeout: Duration::from_millis(500),
+            ..DeliveryOptions::default()
+        },
+    );
+    assert!(client.activate(AB, "close-drop", None).is_some());
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    drop(client);
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+
+    server.restart();
+    let client = launch(
+        &settings,
+        &server,
+        DeliveryOptions {
+            spool_dir: Some(dir.clone()),
+            ..DeliveryOptions::default()
+        },
+    );
+    assert!(client.flush(Duration::from_secs(10)).unwrap().completed);
     let n = client.delivery_counters().unwrap();
     assert_eq!((n.recovered, n.delivered, n.failed), (20, 20, 0), "{n:?}");
     drop(client);

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use vwo::events::{
-    arch_goal, batch_request, batch_track_user, fetch_settings, track_user, BatchConfig,
+    arch_goal, batch_request, batch_track_user, fetch_settings, track_user, BatchConfig, Collector,
     Dispatcher, DispatcherConfig, EventContext, EventRequest, FullPolicy, HttpTransport, Outgoing,
     RenderedEvent, Stamp, Transport, TransportConfig, Visitor,
 };
@@ -42,10 +42,8 @@ impl CaptureLogger {
     }
 }
 
-fn ctx(base: &str) -> Arc<EventContext> {
+fn ctx() -> Arc<EventContext> {
     Arc::new(EventContext {
-        base_url: base.to_owned(),
-        collection_prefix: None,
         account_id: json!(123456),
         sdk_key: Some("abcdef0123456789abcdef0123456789".into()),
         sdk_name: "libvwo".into(),
@@ -137,8 +135,10 @@ fn http(timeout_ms: u64) -> Arc<dyn Transport> {
     )
 }
 
-fn config(logger: &Arc<CaptureLogger>) -> DispatcherConfig {
+/// Fast retries, sending to the collector at `base`.
+fn config(logger: &Arc<CaptureLogger>, base: &str) -> DispatcherConfig {
     let mut c = DispatcherConfig::new(http(2000));
+    c.collector = Collector::new(base, None);
     c.backoff_base = Duration::from_millis(10);
     c.backoff_cap = Duration::from_millis(200);
     c.max_retry_time = Duration::from_secs(10);
@@ -181,10 +181,6 @@ fn reported_batches(cfg: &mut DispatcherConfig, n: usize) -> Calls {
     calls
 }
 
-fn strip_base<'a>(url: &'a str, server: &TestServer) -> &'a str {
-    url.strip_prefix(&server.base_url()).unwrap()
-}
-
 /// Every header of `req` arrived; non-ASCII bytes percent-encoded (the transport's one rewrite).
 fn has_headers(r: &Recorded, req: &EventRequest) {
     for (k, v) in &req.headers {
@@ -200,8 +196,8 @@ fn has_headers(r: &Recorded, req: &EventRequest) {
 fn requests_arrive_byte_equal() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let d = Dispatcher::new(config(&log)).unwrap();
-    let c = ctx(&server.base_url());
+    let d = Dispatcher::new(config(&log, &server.base_url())).unwrap();
+    let c = ctx();
 
     // Legacy GET with visitor headers.
     let u = vwo::events::visitor_uuid("123456", "Ashley");
@@ -240,14 +236,12 @@ fn requests_arrive_byte_equal() {
     assert_eq!(got.len(), 5, "{got:?}");
 
     assert_eq!(got[0].method, "GET");
-    let wire = get.wire_url();
-    assert_eq!(got[0].target, strip_base(&wire, &server));
+    assert_eq!(got[0].target, get.wire_target());
     has_headers(&got[0], &get);
     assert_eq!(got[0].body, "");
 
     assert_eq!(got[1].method, "POST");
-    let wire = post.wire_url();
-    assert_eq!(got[1].target, strip_base(&wire, &server));
+    assert_eq!(got[1].target, post.wire_target());
     has_headers(&got[1], &post);
     assert_eq!(Some(got[1].body.as_str()), post.body.as_deref());
 
@@ -256,8 +250,7 @@ fn requests_arrive_byte_equal() {
         let b = batch_request(&c, std::slice::from_ref(e));
         let r = &got[2 + i];
         assert_eq!(r.method, "POST");
-        let wire = b.wire_url();
-        assert_eq!(r.target, strip_base(&wire, &server));
+        assert_eq!(r.target, b.wire_target());
         has_headers(r, &b);
         assert_eq!(Some(r.body.as_str()), b.body.as_deref());
     }
@@ -272,7 +265,7 @@ fn requests_arrive_byte_equal() {
     );
 
     // With batching: one POST carrying the three events, byte-equal to `batch_request`.
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     cfg.batch = Some(batch(3, Duration::from_secs(600)));
     let d = Dispatcher::new(cfg).unwrap();
     for e in &events {
@@ -286,8 +279,7 @@ fn requests_arrive_byte_equal() {
     let got = server.requests();
     assert_eq!(got.len(), 6);
     let b = batch_request(&c, &events);
-    let wire = b.wire_url();
-    assert_eq!(got[5].target, strip_base(&wire, &server));
+    assert_eq!(got[5].target, b.wire_target());
     has_headers(&got[5], &b);
     assert_eq!(Some(got[5].body.as_str()), b.body.as_deref());
 }
@@ -296,8 +288,8 @@ fn requests_arrive_byte_equal() {
 fn requests_keep_their_order() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let d = Dispatcher::new(config(&log)).unwrap();
-    let c = ctx(&server.base_url());
+    let d = Dispatcher::new(config(&log, &server.base_url())).unwrap();
+    let c = ctx();
     server.script([Reply::Status(503)]);
     for i in 0..50 {
         d.submit(Outgoing::Request(req(&c, i))).unwrap();
@@ -319,8 +311,8 @@ fn requests_keep_their_order() {
 fn server_errors_are_retried_until_delivered() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let d = Dispatcher::new(config(&log)).unwrap();
-    let c = ctx(&server.base_url());
+    let d = Dispatcher::new(config(&log, &server.base_url())).unwrap();
+    let c = ctx();
     server.script([Reply::Status(500), Reply::Status(502), Reply::Status(503)]);
     for i in 0..10 {
         d.submit(Outgoing::Request(req(&c, i))).unwrap();
@@ -338,8 +330,8 @@ fn server_errors_are_retried_until_delivered() {
 fn too_many_requests_honours_retry_after() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let d = Dispatcher::new(config(&log)).unwrap();
-    let c = ctx(&server.base_url());
+    let d = Dispatcher::new(config(&log, &server.base_url())).unwrap();
+    let c = ctx();
     server.script([Reply::RetryAfter(429, 1)]);
     d.submit(Outgoing::Request(req(&c, 1))).unwrap();
     assert!(d.flush(Duration::from_secs(10)).completed);
@@ -359,8 +351,8 @@ fn too_many_requests_honours_retry_after() {
 fn retry_after_as_an_http_date_is_honoured() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let d = Dispatcher::new(config(&log)).unwrap();
-    let c = ctx(&server.base_url());
+    let d = Dispatcher::new(config(&log, &server.base_url())).unwrap();
+    let c = ctx();
     server.script([
         Reply::RetryAfterDate(503, 2, DateForm::Imf),
         Reply::RetryAfterDate(429, 2, DateForm::Rfc850),
@@ -401,10 +393,10 @@ fn retry_after_as_an_http_date_is_honoured() {
 fn payload_too_large_splits_the_batch() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     let calls = reported_batches(&mut cfg, 8);
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     // The whole batch and then its first half are too large; quarters pass.
     server.script([Reply::Status(413), Reply::Status(413)]);
     submit_events(&d, &c, 0..8);
@@ -446,10 +438,10 @@ fn reported(calls: &Calls) -> (BTreeMap<usize, usize>, BTreeMap<usize, usize>) {
 fn a_split_batch_is_reported_once_per_batch() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     let calls = reported_batches(&mut cfg, 8);
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     // Two events fit in a body, three do not: each batch of eight goes 8 → 4 → 2.
     let two = batch_request(&c, &[bev(0), bev(1)]).body.unwrap().len();
     server.set_max_body(Some(two));
@@ -516,11 +508,11 @@ fn a_split_batch_is_reported_once_per_batch() {
 fn a_split_batch_stopped_by_close_reports_every_event() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
-    cfg.max_attempts = 1000;
+    let mut cfg = config(&log, &server.base_url());
+    cfg.max_attempts = Some(1000);
     let calls = reported_batches(&mut cfg, 4);
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     // One event per body; what fits is answered 503 (retried until the close).
     let one = batch_request(&c, &[bev(0)]).body.unwrap().len();
     server.set_max_body(Some(one));
@@ -545,10 +537,10 @@ fn a_split_batch_stopped_by_close_reports_every_event() {
 fn client_errors_fail_at_once_and_are_reported() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     let calls = reported_batches(&mut cfg, 2);
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     server.script([Reply::Status(400)]);
     submit_events(&d, &c, 0..4);
     assert!(d.flush(Duration::from_secs(5)).completed);
@@ -570,10 +562,10 @@ fn client_errors_fail_at_once_and_are_reported() {
 fn slow_responses_time_out_and_are_retried() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     cfg.transport = http(300);
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     server.script([Reply::Delay(Duration::from_millis(1200))]);
     let t = Instant::now();
     d.submit(Outgoing::Request(req(&c, 7))).unwrap();
@@ -596,8 +588,8 @@ fn slow_responses_time_out_and_are_retried() {
 fn closed_connections_are_retried() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let d = Dispatcher::new(config(&log)).unwrap();
-    let c = ctx(&server.base_url());
+    let d = Dispatcher::new(config(&log, &server.base_url())).unwrap();
+    let c = ctx();
     server.script([Reply::Close, Reply::Close]);
     for i in 0..3 {
         d.submit(Outgoing::Request(req(&c, i))).unwrap();
@@ -617,11 +609,11 @@ fn closed_connections_are_retried() {
 fn an_outage_loses_nothing() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
-    cfg.max_attempts = 50;
+    let mut cfg = config(&log, &server.base_url());
+    cfg.max_attempts = Some(50);
     cfg.batch = Some(batch(10, Duration::from_millis(50)));
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     server.stop();
     let t = Instant::now();
     for i in 0..100 {
@@ -660,11 +652,14 @@ fn an_outage_loses_nothing() {
 #[test]
 fn exhausted_retries_fail_and_are_counted() {
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
-    cfg.max_attempts = 3;
+    let mut cfg = config(
+        &log,
+        &format!("http://127.0.0.1:{}", TestServer::dead_port()),
+    );
+    cfg.max_attempts = Some(3);
     let calls = reported_batches(&mut cfg, 5);
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&format!("http://127.0.0.1:{}", TestServer::dead_port()));
+    let c = ctx();
     submit_events(&d, &c, 0..5);
     assert!(d.flush(Duration::from_secs(5)).completed);
     let n = d.counters();
@@ -690,11 +685,11 @@ fn the_queue_bound_holds_and_drops_are_counted() {
     let server = TestServer::start();
     server.set_default(Reply::Delay(Duration::from_millis(300)));
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     cfg.queue_capacity = 10;
     cfg.when_full = FullPolicy::DropNewest;
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     let mut accepted = 0;
     let mut worst = Duration::ZERO;
     for i in 0..200 {
@@ -719,12 +714,12 @@ fn a_full_queue_blocks_at_most_the_bound() {
     let server = TestServer::start();
     server.set_default(Reply::Delay(Duration::from_millis(500)));
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     cfg.queue_capacity = 2;
     cfg.when_full = FullPolicy::Block(Duration::from_millis(80));
     cfg.close_timeout = Duration::from_millis(100);
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     for i in 0..3 {
         d.submit(Outgoing::Request(req(&c, i))).unwrap();
         std::thread::sleep(Duration::from_millis(20));
@@ -745,10 +740,10 @@ fn flush_and_close_respect_their_limits() {
     let server = TestServer::start();
     server.set_default(Reply::Delay(Duration::from_secs(2)));
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     cfg.transport = http(5000);
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     for i in 0..5 {
         d.submit(Outgoing::Request(req(&c, i))).unwrap();
     }
@@ -777,10 +772,10 @@ fn flush_and_close_respect_their_limits() {
 fn drop_flushes_within_close_timeout() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     cfg.batch = Some(batch(100, Duration::from_secs(600)));
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     submit_events(&d, &c, 0..7);
     assert!(server.requests().is_empty(), "a partial batch waits");
     drop(d);
@@ -791,10 +786,10 @@ fn drop_flushes_within_close_timeout() {
 fn a_batch_is_sent_when_full_or_when_its_timer_fires() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     cfg.batch = Some(batch(4, Duration::from_millis(300)));
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     let t = Instant::now();
     submit_events(&d, &c, 0..6);
     assert!(server.wait_for(1, Duration::from_secs(2)));
@@ -834,12 +829,12 @@ fn a_batch_is_sent_when_full_or_when_its_timer_fires() {
 fn a_queue_smaller_than_a_batch_drains_and_requests_do_not_wait_for_the_batch() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     cfg.batch = Some(batch(100, Duration::from_secs(60)));
     cfg.queue_capacity = 3;
     cfg.when_full = FullPolicy::Block(Duration::from_secs(5));
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     submit_events(&d, &c, 0..40);
     assert_eq!(d.counters().dropped, 0);
     d.submit(Outgoing::Request(req(&c, 77))).unwrap();
@@ -860,16 +855,17 @@ fn a_queue_smaller_than_a_batch_drains_and_requests_do_not_wait_for_the_batch() 
 fn development_mode_sends_nothing_and_logs_what_it_would_send() {
     let server = TestServer::start();
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     cfg.development_mode = true;
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     let r = req(&c, 3);
     d.submit(Outgoing::Request(r.clone())).unwrap();
     assert!(d.flush(Duration::from_secs(2)).completed);
     assert!(server.requests().is_empty());
     assert_eq!(d.counters().delivered, 1);
-    assert!(log.contains(LogLevel::Debug, &r.wire_url()));
+    let url = r.wire_url(&Collector::new(&server.base_url(), None));
+    assert!(log.contains(LogLevel::Debug, &url), "{url}");
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -960,13 +956,13 @@ fn child_process_entry() {
         parts.next().unwrap().parse::<usize>().unwrap(),
     );
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &format!("http://127.0.0.1:{port}"));
     cfg.spool_dir = Some(dir.into());
-    cfg.max_attempts = 1000;
+    cfg.max_attempts = Some(1000);
     cfg.max_retry_time = Duration::from_secs(600);
     cfg.batch = Some(batch(10, Duration::from_millis(20)));
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&format!("http://127.0.0.1:{port}"));
+    let c = ctx();
     for i in 0..n {
         if i % 3 == 0 {
             d.submit(Outgoing::Request(req(&c, i))).unwrap();
@@ -1038,7 +1034,7 @@ fn a_killed_process_loses_no_spooled_event() {
 
     server.restart();
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     cfg.spool_dir = Some(dir.clone());
     cfg.batch = Some(batch(10, Duration::from_millis(20)));
     let d = Dispatcher::new(cfg).unwrap();
@@ -1049,18 +1045,15 @@ fn a_killed_process_loses_no_spooled_event() {
     for i in 0..n {
         assert!(a.contains_key(&i), "event {i} lost");
     }
-    // Recovered events are sent to the URL they were built for, byte for byte.
-    let c = ctx(&server.base_url());
-    let wire = req(&c, 0).wire_url();
-    assert!(server
-        .requests()
-        .iter()
-        .any(|r| r.target == strip_base(&wire, &server)));
+    // Recovered events are sent as they were built, byte for byte.
+    let c = ctx();
+    let wire = req(&c, 0).wire_target();
+    assert!(server.requests().iter().any(|r| r.target == wire));
     assert_eq!(d.counters().delivered, n as u64);
     d.close(Duration::from_secs(2));
     // Everything acknowledged: a new start finds nothing to resend, and the files are gone.
     let d = Dispatcher::new({
-        let mut cfg = config(&log);
+        let mut cfg = config(&log, &server.base_url());
         cfg.spool_dir = Some(dir.clone());
         cfg
     })
@@ -1069,6 +1062,126 @@ fn a_killed_process_loses_no_spooled_event() {
     drop(d);
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert!(left.len() <= 1, "{left:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 17: a process spools 5,000 events (a third of them requests sent on their own, the rest batch
+/// events) while its collector is down and is SIGKILLed; the next process on the directory is
+/// configured with another collector (another host, a base path, a collection prefix) and delivers
+/// every event there, once, and none to the old collector, which is up again by then.
+#[test]
+fn a_restart_with_another_collector_delivers_the_spool_there() {
+    let dir = spool_dir("moved");
+    let old = TestServer::start();
+    let port = old.port();
+    old.stop();
+    let n = 5000;
+    let mut child = spawn_spooling_child(&dir, port, n);
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    old.restart();
+
+    let new = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let spooled = || {
+        let mut cfg = config(&log, "unused");
+        cfg.collector = Collector::new(&format!("{}/gateway/", new.base_url()), Some("eu02"));
+        cfg.spool_dir = Some(dir.clone());
+        cfg.batch = Some(batch(100, Duration::from_millis(20)));
+        cfg
+    };
+    let d = Dispatcher::new(spooled()).unwrap();
+    assert_eq!(d.counters().recovered, n as u64);
+    let t = Instant::now();
+    let rep = d.flush(Duration::from_secs(60));
+    assert!(rep.completed, "{rep:?}");
+    println!("{n} spooled events resent in {:?}", t.elapsed());
+    let a = arrivals(&new);
+    assert_eq!(a.len(), n, "every event arrived at the new collector");
+    assert!(a.values().all(|&k| k == 1), "no duplicate");
+    assert!(
+        old.requests().is_empty(),
+        "nothing went to the old collector"
+    );
+    let got = new.requests();
+    assert!(got
+        .iter()
+        .all(|r| r.target.starts_with("/gateway/eu02/server-side/")));
+    // The requests are the ones the child built, but for the address.
+    let c = ctx();
+    let first = format!("/gateway/eu02{}", req(&c, 0).wire_target());
+    assert!(got.iter().any(|r| r.target == first), "{first}");
+    let k = d.counters();
+    assert_eq!(
+        (k.recovered, k.delivered, k.failed, k.retried),
+        (n as u64, n as u64, 0, 0),
+        "{k:?}"
+    );
+    drop(d);
+    // All acknowledged: the next start has nothing to resend.
+    let d = Dispatcher::new(spooled()).unwrap();
+    assert_eq!(d.counters().recovered, 0);
+    drop(d);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A spool written in format 1 (before issue 17: no version line, each request with the full URL it
+/// was built with, contexts with their base URL and prefix), here built by hand as that code wrote
+/// it, is delivered to the current collector: the requests' endpoints and queries byte for byte, the
+/// batch events under their recorded context; nothing to the address the records name.
+#[test]
+fn a_spool_of_the_previous_format_goes_to_the_current_collector() {
+    let dir = spool_dir("format1");
+    std::fs::create_dir_all(&dir).unwrap();
+    let old_base = format!("http://127.0.0.1:{}/old-prefix", TestServer::dead_port());
+    let c = ctx();
+    let mut lines = Vec::new();
+    let mut id = 0;
+    let mut next = || {
+        id += 1;
+        id
+    };
+    for i in 0..4 {
+        let r = req(&c, i);
+        let headers: Vec<Value> = r.headers.iter().map(|(k, v)| json!([k, v])).collect();
+        lines.push(json!({"k": "r", "id": next(), "m": "GET",
+                          "u": format!("{old_base}{}", r.wire_target()), "h": headers, "b": null}));
+    }
+    let us: Vec<Value> = c.usage_stats.iter().map(|(k, v)| json!([k, v])).collect();
+    lines.push(
+        json!({"k": "c", "n": 0, "base": old_base, "prefix": "eu01", "acc": c.account_id,
+                      "key": c.sdk_key, "sdk": c.sdk_name, "sdkv": c.sdk_version, "us": us}),
+    );
+    for i in 10..15 {
+        lines.push(json!({"k": "e", "id": next(), "c": 0, "e": bev(i).to_value()}));
+    }
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.join("seg-000000000001.log"), text).unwrap();
+
+    let server = TestServer::start();
+    let log = Arc::new(CaptureLogger::default());
+    let mut cfg = config(&log, &server.base_url());
+    cfg.spool_dir = Some(dir.clone());
+    cfg.batch = Some(batch(10, Duration::from_millis(20)));
+    let d = Dispatcher::new(cfg).unwrap();
+    assert_eq!(d.counters().recovered, 9);
+    assert!(d.flush(Duration::from_secs(10)).completed);
+    let got = server.requests();
+    assert_eq!(got.len(), 5, "{got:?}");
+    for (i, r) in got[..4].iter().enumerate() {
+        assert_eq!(r.target, req(&c, i).wire_target());
+        has_headers(r, &req(&c, i));
+    }
+    let events: Vec<RenderedEvent> = (10..15).map(bev).collect();
+    let b = batch_request(&c, &events);
+    assert_eq!(got[4].target, b.wire_target());
+    assert_eq!(Some(got[4].body.as_str()), b.body.as_deref());
+    assert_eq!(d.counters().delivered, 9);
+    drop(d);
+    assert!(
+        !dir.join("seg-000000000001.log").exists(),
+        "settled, deleted"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -1087,7 +1200,7 @@ fn a_spool_held_by_another_process_is_refused_until_that_process_dies() {
     let files_before = std::fs::read_dir(&dir).unwrap().count();
     let log = Arc::new(CaptureLogger::default());
     let spooled = |log: &Arc<CaptureLogger>| {
-        let mut cfg = config(log);
+        let mut cfg = config(log, &server.base_url());
         cfg.spool_dir = Some(dir.clone());
         cfg.batch = Some(batch(10, Duration::from_millis(20)));
         cfg
@@ -1128,11 +1241,11 @@ fn failed_events_stay_in_the_spool_for_the_next_start() {
     let log = Arc::new(CaptureLogger::default());
     let server = TestServer::start();
     server.set_default(Reply::Status(503));
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     cfg.spool_dir = Some(dir.clone());
-    cfg.max_attempts = 2;
+    cfg.max_attempts = Some(2);
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&server.base_url());
+    let c = ctx();
     for i in 0..3 {
         d.submit(Outgoing::Request(req(&c, i))).unwrap();
     }
@@ -1140,7 +1253,7 @@ fn failed_events_stay_in_the_spool_for_the_next_start() {
     assert_eq!(d.counters().failed, 3);
     drop(d);
     server.set_default(Reply::Ok);
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &server.base_url());
     cfg.spool_dir = Some(dir.clone());
     let d = Dispatcher::new(cfg).unwrap();
     assert!(d.flush(Duration::from_secs(5)).completed);
@@ -1163,10 +1276,10 @@ fn fork_entry() {
         return;
     };
     let log = Arc::new(CaptureLogger::default());
-    let mut cfg = config(&log);
+    let mut cfg = config(&log, &format!("http://127.0.0.1:{port}"));
     cfg.transport = http(5000);
     let d = Dispatcher::new(cfg).unwrap();
-    let c = ctx(&format!("http://127.0.0.1:{port}"));
+    let c = ctx();
     // The server answers slowly: while the thread waits on event 0, events 1..4 stay queued.
     for i in 0..5 {
         d.submit(Outgoing::Request(req(&c, i))).unwrap();
@@ -1241,12 +1354,12 @@ fn fork_spool_entry() {
     let dir = std::path::PathBuf::from(dir);
     let log = Arc::new(CaptureLogger::default());
     let spooled = || {
-        let mut cfg = config(&log);
+        let mut cfg = config(&log, &format!("http://127.0.0.1:{port}"));
         cfg.spool_dir = Some(dir.clone());
         cfg
     };
     let d = Dispatcher::new(spooled()).unwrap();
-    let c = ctx(&format!("http://127.0.0.1:{port}"));
+    let c = ctx();
     d.submit(Outgoing::Request(req(&c, 0))).unwrap();
     assert!(d.flush(Duration::from_secs(5)).completed);
     let ready = dir.join("child-ready");

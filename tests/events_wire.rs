@@ -21,8 +21,8 @@ use std::path::PathBuf;
 use vwo::events::pyjson::{dumps, py_str};
 use vwo::events::{
     arch_goal, arch_push, arch_variation_shown, batch_push, batch_request, batch_track_goal,
-    batch_track_user, push, track_goal, track_user, visitor_uuid, EventContext, EventRequest,
-    HttpMethod, RenderedEvent, Stamp, Visitor, DEFAULT_BASE_URL,
+    batch_track_user, push, track_goal, track_user, visitor_uuid, Collector, EventContext,
+    EventRequest, HttpMethod, RenderedEvent, Stamp, Visitor, DEFAULT_BASE_URL,
 };
 use vwo::Id;
 
@@ -103,11 +103,6 @@ impl Run {
             })
             .unwrap_or_default();
         EventContext {
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            collection_prefix: self.settings["collectionPrefix"]
-                .as_str()
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
             account_id: self.settings["accountId"].clone(),
             sdk_key: self.settings["sdkKey"].as_str().map(str::to_owned),
             sdk_name: name.to_owned(),
@@ -115,6 +110,11 @@ impl Run {
             usage_stats,
             shape: vwo::events::BatchShape::V1,
         }
+    }
+
+    /// Where the vector's events go: VWO's collector with the settings' collection prefix.
+    fn collector(&self) -> Collector {
+        Collector::new(DEFAULT_BASE_URL, self.settings["collectionPrefix"].as_str())
     }
 
     fn campaign_by_key(&self, key: &str) -> &Value {
@@ -402,8 +402,15 @@ fn check_event(run: &Run, case: &Value, idx: usize) -> Result<(), String> {
     } else {
         HttpMethod::Post
     };
-    if r.method != want_method || r.url != ev["url"] {
-        return Err(format!("{}: method/url {:?} {}", ctxt(), r.method, r.url));
+    let url = Collector::url(
+        &run.collector(),
+        &EventRequest {
+            query: Vec::new(),
+            ..r.clone()
+        },
+    );
+    if r.method != want_method || url != ev["url"] {
+        return Err(format!("{}: method/url {:?} {url}", ctxt(), r.method));
     }
     let want_keys: Vec<&str> = ev["params"]
         .as_object()
@@ -424,7 +431,7 @@ fn check_event(run: &Run, case: &Value, idx: usize) -> Result<(), String> {
             return Err(format!("{}: param {k}: got {v:?}, want {want:?}", ctxt()));
         }
     }
-    let wire = r.wire_url();
+    let wire = r.wire_url(&run.collector());
     if wire != ev["wireUrl"] {
         return Err(format!(
             "{}: wireUrl\n  got  {wire}\n  want {}",
@@ -455,7 +462,7 @@ fn check_event(run: &Run, case: &Value, idx: usize) -> Result<(), String> {
 
     // 2. As libvwo: equal but for the policy-different values.
     let r = rebuild(run, case, idx, As::Libvwo);
-    let wire = r.wire_url();
+    let wire = r.wire_url(&run.collector());
     let want_wire = substitute_policy(ev["wireUrl"].as_str().unwrap());
     if wire != want_wire {
         return Err(format!(

@@ -30,16 +30,22 @@ impl RandomSource for Frozen {
     }
 }
 
+/// A request as handed to the sink: its full URL and the request.
+type Sent = (String, EventRequest);
+
 #[derive(Default)]
-struct Capture(Mutex<Vec<EventRequest>>);
+struct Capture(Mutex<Vec<Sent>>);
 impl EventSink for Capture {
-    fn send(&self, request: &EventRequest) -> Result<(), Error> {
-        self.0.lock().unwrap().push(request.clone());
+    fn send(&self, url: &str, request: &EventRequest) -> Result<(), Error> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((url.to_owned(), request.clone()));
         Ok(())
     }
 }
 impl Capture {
-    fn take(&self) -> Vec<EventRequest> {
+    fn take(&self) -> Vec<Sent> {
         std::mem::take(&mut *self.0.lock().unwrap())
     }
 }
@@ -50,8 +56,8 @@ struct SettingsServer {
     fetched: Mutex<Vec<String>>,
 }
 impl Transport for SettingsServer {
-    fn execute(&self, req: &EventRequest) -> Result<Response, TransportError> {
-        self.fetched.lock().unwrap().push(req.wire_url());
+    fn execute(&self, url: &str, _req: &EventRequest) -> Result<Response, TransportError> {
+        self.fetched.lock().unwrap().push(url.to_owned());
         Ok(Response {
             status: 200,
             retry_after: None,
@@ -191,7 +197,7 @@ fn launch(
 }
 
 /// An HTTP request as the corpus records it: `[method, wireUrl, headers, body]`.
-fn ours(req: &EventRequest, theirs_headers: Option<&Value>) -> Value {
+fn ours((url, req): &Sent, theirs_headers: Option<&Value>) -> Value {
     let mut headers = Map::new();
     for (k, v) in &req.headers {
         // `requests` adds the JSON content type itself for `/events/t`; the corpus lists the headers
@@ -212,7 +218,7 @@ fn ours(req: &EventRequest, theirs_headers: Option<&Value>) -> Value {
             vwo::events::HttpMethod::Get => "GET",
             vwo::events::HttpMethod::Post => "POST",
         },
-        normalise_text(&req.wire_url()),
+        normalise_text(url),
         Value::Object(headers),
         body
     ])
@@ -411,7 +417,7 @@ fn replay(path: &std::path::Path, tally: &mut Tally) {
 fn compare_events(
     name: &str,
     label: &str,
-    ours_events: &[EventRequest],
+    ours_events: &[Sent],
     theirs_events: &[Value],
     tally: &mut Tally,
 ) {
@@ -439,7 +445,7 @@ fn compare_events(
             "{label}\n    {} events ours, {} theirs: ours {:?}",
             ours_events.len(),
             theirs_events.len(),
-            ours_events.iter().map(|e| e.wire_url()).collect::<Vec<_>>()
+            ours_events.iter().map(|e| e.0.clone()).collect::<Vec<_>>()
         ));
     }
     tally.events_ok += ok;

@@ -5,12 +5,13 @@
 
 use super::options::{BatchEventsConfig, EventSink};
 use crate::events::{
-    self, BatchConfig, CloseReport, DeliveryCounters, Dispatcher, DispatcherConfig, EventContext,
-    EventRequest, FlushReport, FullPolicy, HttpTransport, Outgoing, RenderedEvent, Transport,
-    TransportConfig,
+    self, BatchConfig, CloseReport, Collector, DeliveryCounters, Dispatcher, DispatcherConfig,
+    EventContext, EventRequest, FlushReport, FullPolicy, HttpTransport, Outgoing, RenderedEvent,
+    Transport, TransportConfig,
 };
 use crate::log::{LogLevel, Logger};
 use crate::Error;
+use arc_swap::ArcSwap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,9 +29,14 @@ pub struct DeliveryOptions {
     pub queue_capacity: usize,
     /// What an API call does when the queue is full (default: wait up to 100 ms, then drop and count).
     pub when_full: FullPolicy,
-    /// Attempts per request, the first included (default 5).
-    pub max_attempts: u32,
-    /// No new attempt starts later than this after the first (default 60 s).
+    /// Attempts per request, the first included, when given (default: not counted; `max_retry_time`
+    /// bounds the retries).
+    pub max_attempts: Option<u32>,
+    /// No new attempt of a request starts later than this after its first (default 10 min). Retries
+    /// back off exponentially from 200 ms to at most 5 s (with jitter), so delivery resumes within
+    /// seconds of the collector's return; meanwhile events wait in the queue (`queue_capacity`, past
+    /// which new ones are dropped and counted). `close` still returns within its timeout: what is
+    /// unsent then is counted failed (or stays in the spool).
     pub max_retry_time: Duration,
     /// Keep accepted events on disk here until delivered, and resend what a previous process left
     /// (default: none). One client at a time per directory: a launch on a directory another client
@@ -52,8 +58,8 @@ impl Default for DeliveryOptions {
             proxy: None,
             queue_capacity: 10_000,
             when_full: FullPolicy::Block(Duration::from_millis(100)),
-            max_attempts: 5,
-            max_retry_time: Duration::from_secs(60),
+            max_attempts: None,
+            max_retry_time: Duration::from_secs(600),
             spool_dir: None,
             close_timeout: Duration::from_secs(5),
             flush_timeout: Duration::from_secs(10),
@@ -70,6 +76,7 @@ impl std::fmt::Debug for DeliveryOptions {
             .field("proxy", &self.proxy)
             .field("queue_capacity", &self.queue_capacity)
             .field("max_attempts", &self.max_attempts)
+            .field("max_retry_time", &self.max_retry_time)
             .field("spool_dir", &self.spool_dir)
             .field("close_timeout", &self.close_timeout)
             .field("flush_timeout", &self.flush_timeout)
@@ -107,12 +114,15 @@ pub(crate) enum Delivery {
     Sink {
         sink: Arc<dyn EventSink>,
         batch: Option<SinkBatch>,
+        /// Where the sink is told each request goes (the dispatcher keeps its own).
+        collector: ArcSwap<Collector>,
     },
 }
 
 impl Delivery {
     pub(crate) fn dispatcher(
         options: &DeliveryOptions,
+        collector: Collector,
         transport: Arc<dyn Transport>,
         batch: Option<&BatchEventsConfig>,
         logger: Arc<dyn Logger>,
@@ -120,6 +130,7 @@ impl Delivery {
         development_mode: bool,
     ) -> Result<Delivery, Error> {
         let mut config = DispatcherConfig::new(transport);
+        config.collector = collector;
         config.batch = batch.map(|b| BatchConfig {
             events_per_request: b.events_per_request,
             request_time_interval: Duration::from_secs_f64(b.request_time_interval),
@@ -140,13 +151,30 @@ impl Delivery {
         })
     }
 
-    pub(crate) fn sink(sink: Arc<dyn EventSink>, batch: Option<&BatchEventsConfig>) -> Delivery {
+    pub(crate) fn sink(
+        sink: Arc<dyn EventSink>,
+        collector: Collector,
+        batch: Option<&BatchEventsConfig>,
+    ) -> Delivery {
         Delivery::Sink {
             sink,
+            collector: ArcSwap::from_pointee(collector),
             batch: batch.map(|config| SinkBatch {
                 config: config.clone(),
                 queue: Mutex::new(Vec::new()),
             }),
+        }
+    }
+
+    /// Where requests go from now on (new settings may bring another collection prefix).
+    pub(crate) fn set_collector(&self, collector: Collector) {
+        match self {
+            Delivery::Dispatcher { dispatcher, .. } => dispatcher.set_collector(collector),
+            Delivery::Sink { collector: c, .. } => {
+                if **c.load() != collector {
+                    c.store(Arc::new(collector));
+                }
+            }
         }
     }
 
@@ -156,7 +184,9 @@ impl Delivery {
             Delivery::Dispatcher { dispatcher, .. } => {
                 dispatcher.submit(Outgoing::Request(request))
             }
-            Delivery::Sink { sink, .. } => sink.send(&request),
+            Delivery::Sink {
+                sink, collector, ..
+            } => sink.send(&collector.load().url(&request), &request),
         }
     }
 
@@ -171,10 +201,15 @@ impl Delivery {
                 ctx: ctx.clone(),
                 event,
             }),
-            Delivery::Sink { sink, batch } => {
+            Delivery::Sink {
+                sink,
+                batch,
+                collector,
+            } => {
                 let Some(batch) = batch else {
                     // Batching is off: a batch event goes out as a batch of one.
-                    return sink.send(&events::batch_request(ctx, &[event]));
+                    let request = events::batch_request(ctx, &[event]);
+                    return sink.send(&collector.load().url(&request), &request);
                 };
                 let full = {
                     let mut q = match batch.queue.lock() {
@@ -189,7 +224,9 @@ impl Delivery {
                     }
                 };
                 match full {
-                    Some(events) => send_sink_batches(sink.as_ref(), batch, events),
+                    Some(events) => {
+                        send_sink_batches(sink.as_ref(), &collector.load(), batch, events)
+                    }
                     None => Ok(()),
                 }
             }
@@ -204,14 +241,18 @@ impl Delivery {
                 dispatcher,
                 flush_timeout,
             } => Some(dispatcher.flush(timeout.unwrap_or(*flush_timeout))),
-            Delivery::Sink { sink, batch } => {
+            Delivery::Sink {
+                sink,
+                batch,
+                collector,
+            } => {
                 if let Some(batch) = batch {
                     let events = match batch.queue.lock() {
                         Ok(mut q) => std::mem::take(&mut *q),
                         Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
                     };
                     if !events.is_empty() {
-                        let _ = send_sink_batches(sink.as_ref(), batch, events);
+                        let _ = send_sink_batches(sink.as_ref(), &collector.load(), batch, events);
                     }
                 }
                 None
@@ -245,6 +286,7 @@ impl Delivery {
 /// settings snapshot, and reports each batch to the flush callback.
 fn send_sink_batches(
     sink: &dyn EventSink,
+    collector: &Collector,
     batch: &SinkBatch,
     events: Vec<(Arc<EventContext>, RenderedEvent)>,
 ) -> Result<(), Error> {
@@ -257,7 +299,8 @@ fn send_sink_batches(
             .position(|(c, _)| !Arc::ptr_eq(c, ctx))
             .map_or(events.len(), |n| start + n);
         let run: Vec<RenderedEvent> = events[start..end].iter().map(|(_, e)| e.clone()).collect();
-        let sent = sink.send(&events::batch_request(ctx, &run));
+        let request = events::batch_request(ctx, &run);
+        let sent = sink.send(&collector.url(&request), &request);
         if let Some(cb) = &batch.config.flush_callback {
             cb(sent.as_ref().err(), &run);
         }

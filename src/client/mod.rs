@@ -25,8 +25,8 @@ pub use refresh::{get_settings_answer, get_settings_file, get_settings_file_with
 
 use crate::decision::{self, Api, Decision, Reason};
 use crate::events::{
-    self, CloseReport, DeliveryCounters, EventContext, EventRequest, FlushReport, Stamp, Transport,
-    Visitor,
+    self, CloseReport, Collector, DeliveryCounters, EventContext, EventRequest, FlushReport, Stamp,
+    Transport, Visitor,
 };
 use crate::log::{LogLevel, Logger, StderrLogger};
 use crate::settings::{Campaign, CampaignType, GoalType, Id, Settings, Variation};
@@ -161,13 +161,15 @@ impl Client {
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         let delivery_options = options.delivery.clone();
         let transport = OnceLock::new();
+        let collector = Collector::new(&base_url, settings.collection_prefix.as_deref());
         let delivery = match options.event_sink {
-            Some(sink) => Delivery::sink(sink, options.batch_events.as_ref()),
+            Some(sink) => Delivery::sink(sink, collector, options.batch_events.as_ref()),
             None => {
                 let t = delivery_options.transport()?;
                 let _ = transport.set(t.clone());
                 Delivery::dispatcher(
                     &delivery_options,
+                    collector,
                     t,
                     options.batch_events.as_ref(),
                     logger.clone(),
@@ -176,7 +178,7 @@ impl Client {
                 )?
             }
         };
-        let snapshot = snapshot_of(settings, &base_url, &sdk_name, &usage_stats);
+        let snapshot = snapshot_of(settings, &sdk_name, &usage_stats);
         let inner = Inner {
             snapshot: ArcSwap::from_pointee(snapshot),
             storage: user_storage,
@@ -212,9 +214,12 @@ impl Client {
     /// settings text leaves the current settings in place and returns the error.
     pub fn replace_settings(&self, settings_json: &str) -> Result<(), Error> {
         let settings = Settings::from_json(settings_json)?;
+        let collector = Collector::new(&self.inner.base_url, settings.collection_prefix.as_deref());
         self.inner
             .snapshot
             .store(Arc::new(self.inner.snapshot_of(settings)));
+        // Events still queued or spooled go to the new settings' collector too.
+        self.inner.delivery.set_collector(collector);
         log_at!(self.inner, LogLevel::Info, "settings replaced");
         Ok(())
     }
@@ -663,7 +668,7 @@ impl Client {
 
 impl Inner {
     fn snapshot_of(&self, settings: Settings) -> Snapshot {
-        snapshot_of(settings, &self.base_url, &self.sdk_name, &self.usage_stats)
+        snapshot_of(settings, &self.sdk_name, &self.usage_stats)
     }
 
     /// The messages of a successful launch, at vwo-python-sdk 1.68.2's levels and in its order (the
@@ -1325,13 +1330,10 @@ impl Inner {
 
 fn snapshot_of(
     settings: Settings,
-    base_url: &str,
     sdk_name: &str,
     usage_stats: &[(&'static str, String)],
 ) -> Snapshot {
     let events = EventContext {
-        base_url: base_url.to_string(),
-        collection_prefix: settings.collection_prefix.clone(),
         account_id: settings.account_id.clone(),
         sdk_key: settings.sdk_key.clone(),
         sdk_name: sdk_name.to_string(),

@@ -50,9 +50,11 @@ impl<F: Fn(&Map<String, Value>) + Send + Sync> IntegrationsHook for F {
 /// Where the client hands every event it builds. The HTTP dispatcher is one such sink; tests capture.
 /// `send` must not block for long: it runs on the API caller's thread.
 pub trait EventSink: Send + Sync {
-    /// Accepts one request for delivery. An `Err` means it was not accepted (logged, and reported to a
-    /// batch flush callback).
-    fn send(&self, request: &EventRequest) -> Result<(), Error>;
+    /// Accepts one request for delivery: `url` is where it goes, in full (`base_url[/<collection
+    /// prefix>]<request.path>?<encoded query>`, from the launch options' `base_url` and the current
+    /// settings), `request` the method, path, query, headers and body. An `Err` means it was not
+    /// accepted (logged, and reported to a batch flush callback).
+    fn send(&self, url: &str, request: &EventRequest) -> Result<(), Error>;
 }
 
 /// Receives each batch after it was handed over: `(error, events)`, like the SDKs' flush callbacks.

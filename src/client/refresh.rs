@@ -65,7 +65,6 @@ pub fn get_settings_answer(
     }
     let transport = options.transport()?;
     let req = settings_request(
-        base_url,
         account_id,
         sdk_key,
         is_via_webhook,
@@ -73,10 +72,11 @@ pub fn get_settings_answer(
         SDK_VERSION,
         fastrand::f64(),
     );
-    let resp = transport.execute(&req).map_err(|e| {
+    let url = crate::events::settings_collector(base_url).url(&req);
+    let resp = transport.execute(&url, &req).map_err(|e| {
         Error::new(
             crate::ErrorKind::Internal,
-            format!("fetching settings from {}: {e}", req.url),
+            format!("fetching settings from {}{}: {e}", base_url, req.path),
         )
     })?;
     Ok((resp.status, resp.body))

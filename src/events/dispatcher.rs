@@ -12,7 +12,9 @@
 
 use super::spool::{Spool, SpoolTicket};
 use super::transport::{Transport, TransportError};
-use super::wire::{batch_request, EventContext, EventRequest, HttpMethod, RenderedEvent};
+use super::wire::{
+    batch_request, Collector, EventContext, EventRequest, HttpMethod, RenderedEvent,
+};
 use crate::client::FlushCallback;
 use crate::error::{Error, ErrorKind};
 use crate::log::{LogLevel, Logger, StderrLogger};
@@ -78,20 +80,29 @@ impl std::fmt::Debug for BatchConfig {
 pub struct DispatcherConfig {
     /// Sends the requests.
     pub transport: Arc<dyn Transport>,
+    /// Where requests go (default VWO's collector, no prefix): each request's URL is this collector's
+    /// base URL and prefix with the request's path and query, resolved when it is sent (an event
+    /// recovered from the spool goes to this dispatcher's collector, not to the one of the process
+    /// that spooled it). [`Dispatcher::set_collector`] changes it.
+    pub collector: Collector,
     /// Batching of batch events; without it a batch event is sent as a batch of one.
     pub batch: Option<BatchConfig>,
     /// Events waiting in memory at most (default 10,000).
     pub queue_capacity: usize,
     /// What `submit` does when the queue is full (default: wait 100 ms, then drop).
     pub when_full: FullPolicy,
-    /// Attempts per request, the first included (default 5).
-    pub max_attempts: u32,
-    /// No new attempt starts later than this after the first (default 60 s).
+    /// Attempts per request, the first included, when given (default: no count; the retry time
+    /// bounds the retries).
+    pub max_attempts: Option<u32>,
+    /// No new attempt starts later than this after the first (default 10 min): the retry budget is
+    /// a time, so that an outage of minutes loses nothing. While one request waits out an outage,
+    /// the events behind it wait in the queue, whose capacity bounds the memory used (past it,
+    /// `submit` drops, counted).
     pub max_retry_time: Duration,
     /// Backoff before attempt n+1 is `backoff_base · 2^(n-1)`, capped, with jitter (default 200 ms).
     pub backoff_base: Duration,
-    /// The largest backoff (default 10 s); a longer `Retry-After` (seconds or HTTP date) is honoured
-    /// all the same.
+    /// The largest backoff (default 5 s: delivery resumes within 2.5–5 s of the collector's return);
+    /// a longer `Retry-After` (seconds or HTTP date) is honoured all the same.
     pub backoff_cap: Duration,
     /// Keep accepted events on disk here until settled (default none).
     pub spool_dir: Option<PathBuf>,
@@ -112,13 +123,14 @@ impl DispatcherConfig {
     pub fn new(transport: Arc<dyn Transport>) -> DispatcherConfig {
         DispatcherConfig {
             transport,
+            collector: Collector::default(),
             batch: None,
             queue_capacity: 10_000,
             when_full: FullPolicy::Block(Duration::from_millis(100)),
-            max_attempts: 5,
-            max_retry_time: Duration::from_secs(60),
+            max_attempts: None,
+            max_retry_time: Duration::from_secs(600),
             backoff_base: Duration::from_millis(200),
-            backoff_cap: Duration::from_secs(10),
+            backoff_cap: Duration::from_secs(5),
             spool_dir: None,
             spool_max_bytes: 64 * 1024 * 1024,
             close_timeout: Duration::from_secs(5),
@@ -241,6 +253,8 @@ struct Queue {
 struct Shared {
     pid: u32,
     config: DispatcherConfig,
+    /// Where requests go now (starts as `config.collector`).
+    collector: ArcSwap<Collector>,
     queue: Mutex<Queue>,
     /// The thread waits here for work (and sleeps its backoffs here, woken early by `close`).
     work: Condvar,
@@ -273,6 +287,7 @@ impl Shared {
         counters.recovered.store(n, Ordering::Release);
         Shared {
             pid: std::process::id(),
+            collector: ArcSwap::from_pointee(config.collector.clone()),
             queue: Mutex::new(Queue {
                 items: VecDeque::with_capacity(config.queue_capacity.min(1024)),
                 next_seq: n,
@@ -392,6 +407,7 @@ impl Dispatcher {
             return cur;
         }
         let mut config = cur.config.clone();
+        config.collector = Collector::clone(&cur.collector.load());
         if let Some(t) = config.transport.for_forked_child() {
             config.transport = t;
         }
@@ -541,6 +557,21 @@ impl Dispatcher {
             }
         }
         CloseReport { flush, stopped }
+    }
+
+    /// Sends every request from now on (retries of the one in flight included, queued and spooled
+    /// events too) to `collector`: a client calls it when new settings bring another collection
+    /// prefix.
+    pub fn set_collector(&self, collector: Collector) {
+        let sh = self.shared();
+        if **sh.collector.load() != collector {
+            sh.collector.store(Arc::new(collector));
+        }
+    }
+
+    /// Where requests go now.
+    pub fn collector(&self) -> Collector {
+        Collector::clone(&self.shared.load().collector.load())
     }
 
     /// The delivery counters now.
@@ -867,7 +898,7 @@ impl Worker {
         if let Some(e) = err {
             Counters::add(&c.failed, 1);
             self.sh.log(LogLevel::Error, || {
-                format!("event not delivered: {e} ({})", req.url)
+                format!("event not delivered: {e} ({})", req.path)
             });
         }
         if let (true, Some(spool), Some(t)) = (acked, &self.sh.spool, ticket) {
@@ -1086,13 +1117,13 @@ impl Worker {
         let cfg = &self.sh.config;
         if cfg.development_mode {
             self.sh.log(LogLevel::Debug, || {
+                let url = self.sh.collector.load().url(req);
                 let method = match req.method {
                     HttpMethod::Get => "GET",
                     HttpMethod::Post => "POST",
                 };
                 format!(
-                    "development mode, not sent: {method} {}{}",
-                    req.wire_url(),
+                    "development mode, not sent: {method} {url}{}",
                     req.body
                         .as_deref()
                         .map(|b| format!(" body: {b}"))
@@ -1102,11 +1133,12 @@ impl Worker {
             return Ok(());
         }
         let start = Instant::now();
-        let max_attempts = cfg.max_attempts.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (err, retry_after) = match cfg.transport.execute(req) {
+            // Resolved at every attempt: a settings refresh during an outage redirects the retries.
+            let url = self.sh.collector.load().url(req);
+            let (err, retry_after) = match cfg.transport.execute(&url, req) {
                 Ok(r) if (200..300).contains(&r.status) => return Ok(()),
                 Ok(r) => {
                     let e = Error::new(
@@ -1136,7 +1168,7 @@ impl Worker {
                     (e, None)
                 }
             };
-            if attempt >= max_attempts {
+            if cfg.max_attempts.is_some_and(|max| attempt >= max.max(1)) {
                 return Err(Failure::Exhausted(Error::new(
                     ErrorKind::Internal,
                     format!("{err}, after {attempt} attempts"),
@@ -1174,9 +1206,7 @@ fn transport_message(e: &TransportError) -> String {
 /// The same client and settings: the same `Arc`, or equal fields (contexts read back from a spool).
 fn same_context(a: &Arc<EventContext>, b: &Arc<EventContext>) -> bool {
     Arc::ptr_eq(a, b)
-        || (a.base_url == b.base_url
-            && a.collection_prefix == b.collection_prefix
-            && a.account_id == b.account_id
+        || (a.account_id == b.account_id
             && a.sdk_key == b.sdk_key
             && a.sdk_name == b.sdk_name
             && a.sdk_version == b.sdk_version

@@ -5,13 +5,18 @@
 
 use super::pyjson::py_float_repr;
 use super::transport::Transport;
-use super::wire::{EventRequest, HttpMethod};
+use super::wire::{Collector, EventRequest, HttpMethod};
+
+/// Where the settings are fetched from: `base_url` itself (never with the collection prefix).
+pub fn settings_collector(base_url: &str) -> Collector {
+    Collector::new(base_url, None)
+}
 use crate::error::{Error, ErrorKind};
 
 /// The settings request, built as vwo-python-sdk 1.68.2 builds it: query
-/// `a, i, r, platform=server, api-version=1, sdk, sdk-v`, form-encoded by [`EventRequest::wire_url`].
+/// `a, i, r, platform=server, api-version=1, sdk, sdk-v`, form-encoded by [`Collector::url`]; sent
+/// to [`settings_collector`]`(base_url)`.
 pub fn settings_request(
-    base_url: &str,
     account_id: &str,
     sdk_key: &str,
     via_webhook: bool,
@@ -24,12 +29,9 @@ pub fn settings_request(
     } else {
         "/server-side/settings"
     };
-    let mut url = String::with_capacity(base_url.len() + path.len());
-    url.push_str(base_url.trim_end_matches('/'));
-    url.push_str(path);
     EventRequest {
         method: HttpMethod::Get,
-        url,
+        path: path.to_owned(),
         query: vec![
             ("a", account_id.to_owned()),
             ("i", sdk_key.to_owned()),
@@ -70,7 +72,6 @@ pub fn fetch_settings(
         ));
     }
     let req = settings_request(
-        base_url,
         account_id,
         sdk_key,
         via_webhook,
@@ -78,10 +79,13 @@ pub fn fetch_settings(
         sdk_version,
         random,
     );
-    let resp = transport.execute(&req).map_err(|e| {
+    let url = settings_collector(base_url).url(&req);
+    // Named without the query: it carries the SDK key.
+    let at = url.split('?').next().unwrap_or(&url);
+    let resp = transport.execute(&url, &req).map_err(|e| {
         Error::new(
             ErrorKind::Internal,
-            format!("fetching settings from {}: {e}", req.url),
+            format!("fetching settings from {at}: {e}"),
         )
     })?;
     if resp.status != 200 {
@@ -93,7 +97,7 @@ pub fn fetch_settings(
             ErrorKind::Internal,
             format!(
                 "fetching settings from {}: HTTP status {} (body: {snippet:?})",
-                req.url, resp.status
+                at, resp.status
             ),
         ));
     }
@@ -106,19 +110,12 @@ mod tests {
 
     #[test]
     fn python_query_order() {
-        let r = settings_request(
-            "https://dev.visualwebsiteoptimizer.com",
-            "123456",
-            "abc def",
-            false,
-            "libvwo",
-            "0.1.0",
-            0.5,
-        );
-        assert_eq!(r.wire_url(), "https://dev.visualwebsiteoptimizer.com/server-side/settings?a=123456&i=abc+def&r=0.5&platform=server&api-version=1&sdk=libvwo&sdk-v=0.1.0");
-        let r = settings_request("http://h/", "1", "k", true, "libvwo", "0.1.0", 0.25);
+        let r = settings_request("123456", "abc def", false, "libvwo", "0.1.0", 0.5);
+        let vwo = settings_collector("https://dev.visualwebsiteoptimizer.com");
+        assert_eq!(r.wire_url(&vwo), "https://dev.visualwebsiteoptimizer.com/server-side/settings?a=123456&i=abc+def&r=0.5&platform=server&api-version=1&sdk=libvwo&sdk-v=0.1.0");
+        let r = settings_request("1", "k", true, "libvwo", "0.1.0", 0.25);
         assert_eq!(
-            r.wire_url(),
+            r.wire_url(&settings_collector("http://h/")),
             "http://h/server-side/pull?a=1&i=k&r=0.25&platform=server&api-version=1&sdk=libvwo&sdk-v=0.1.0"
         );
     }

@@ -15,11 +15,11 @@ pub use dispatcher::{
     BatchConfig, CloseReport, DeliveryCounters, Dispatcher, DispatcherConfig, FlushReport,
     FullPolicy, Outgoing,
 };
-pub use fetch::{fetch_settings, settings_request};
+pub use fetch::{fetch_settings, settings_collector, settings_request};
 pub use transport::{HttpTransport, Response, Transport, TransportConfig, TransportError};
 pub use wire::{
     account_namespace, arch_goal, arch_push, arch_variation_shown, batch_push, batch_request,
     batch_track_goal, batch_track_user, json_list, push, quote_plus_into, track_goal, track_user,
-    visitor_uuid, visitor_uuid_in, BatchShape, EventContext, EventRequest, HttpMethod,
+    visitor_uuid, visitor_uuid_in, BatchShape, Collector, EventContext, EventRequest, HttpMethod,
     RenderedEvent, Stamp, Visitor, DEFAULT_BASE_URL, SYNC_VISITOR_PROP, VARIATION_SHOWN,
 };

@@ -4,7 +4,18 @@
 //!
 //! Layout: segment files `seg-<n>.log` (one JSON record per line: event contexts, requests, batch
 //! events, each with a spool-wide increasing id) and beside each an append-only `seg-<n>.ack` (one id
-//! per line). A new segment starts when the current one passes its size; a segment whose records are
+//! per line).
+//!
+//! Format, versioned per segment: a segment starts with `{"k":"v","v":2}`; one without that line is
+//! of format 1 (libvwo before the header existed). Records keep what an event *is* — a request's
+//! endpoint path, query pairs, headers and body; a batch event's context (account, SDK key, SDK name
+//! and version, usage stats) — never the host it was to go to: the dispatcher resolves that from its
+//! current configuration when it sends, so a restart with another base URL or collection prefix
+//! delivers to the new collector. Format 1 kept each request's full URL (host and prefix included):
+//! such a record is read back as the endpoint its path ends with and its decoded query, and goes to
+//! the current collector like any other; format 1's context records named a base URL and prefix,
+//! which are ignored. Segments of a later format are left untouched: neither read nor deleted.
+//! New records always go to a new segment of the current format, so no file mixes formats. A new segment starts when the current one passes its size; a segment whose records are
 //! all acknowledged is deleted (that is the compaction: nothing is rewritten in place). The total size
 //! is bounded: past it, new events are refused.
 //!
@@ -25,7 +36,7 @@
 
 use super::dispatcher::Outgoing;
 use super::pyjson::write_json_string;
-use super::wire::{BatchShape, EventContext, EventRequest, HttpMethod, RenderedEvent};
+use super::wire::{BatchShape, EventContext, EventRequest, HttpMethod, RenderedEvent, ENDPOINTS};
 use crate::error::{Error, ErrorKind};
 use arc_swap::ArcSwapOption;
 use serde_json::Value;
@@ -47,7 +58,7 @@ pub struct SpoolTicket {
 pub struct Recovered {
     /// Its place in the spool.
     pub ticket: SpoolTicket,
-    /// The event, as it was submitted (a request carries its encoded URL in `url`, with no `query`).
+    /// The event, as it was submitted (a format-1 request: its URL's endpoint and decoded query).
     pub outgoing: Outgoing,
 }
 
@@ -98,6 +109,14 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
         ErrorKind::Internal,
         format!("spool: {what} {}: {e}", path.display()),
     )
+}
+
+/// The format this spool writes (the header line of every segment it creates).
+pub const FORMAT: u64 = 2;
+
+/// The header line of a segment of the current format.
+fn format_header() -> String {
+    format!("{{\"k\":\"v\",\"v\":{FORMAT}}}\n")
 }
 
 /// The lock file's name in the spool directory.
@@ -170,6 +189,28 @@ fn seg_path(dir: &Path, no: u64, ext: &str) -> PathBuf {
 /// are known; others are leaked once each, at most 256 of them.
 fn intern(s: &str) -> Option<&'static str> {
     const KNOWN: &[&str] = &[
+        // Query parameters of the event builders.
+        "random",
+        "sdk",
+        "sdk-v",
+        "ap",
+        "sId",
+        "u",
+        "account_id",
+        "env",
+        "visitor_ua",
+        "visitor_ip",
+        "experiment_id",
+        "combination",
+        "ed",
+        "goal_id",
+        "r",
+        "tags",
+        "en",
+        "a",
+        "eTime",
+        "p",
+        // Headers.
         "User-Agent",
         "Content-Type",
         "Authorization",
@@ -231,14 +272,7 @@ fn read_pairs(v: Option<&Value>) -> Vec<(&'static str, String)> {
 
 fn write_context(out: &mut String, no: u64, ctx: &EventContext) {
     use std::fmt::Write as _;
-    let _ = write!(out, "{{\"k\":\"c\",\"n\":{no},\"base\":");
-    write_json_string(out, &ctx.base_url);
-    out.push_str(",\"prefix\":");
-    match &ctx.collection_prefix {
-        Some(p) => write_json_string(out, p),
-        None => out.push_str("null"),
-    }
-    out.push_str(",\"acc\":");
+    let _ = write!(out, "{{\"k\":\"c\",\"n\":{no},\"acc\":");
     out.push_str(&serde_json::to_string(&ctx.account_id).unwrap_or_else(|_| "null".into()));
     out.push_str(",\"key\":");
     match &ctx.sdk_key {
@@ -257,11 +291,11 @@ fn write_context(out: &mut String, no: u64, ctx: &EventContext) {
     out.push_str("}\n");
 }
 
+/// A context record read back (format 1's `base` and `prefix`, where its events were to go, are
+/// ignored: the dispatcher's collector decides).
 fn read_context(v: &Value) -> Option<EventContext> {
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
     Some(EventContext {
-        base_url: s("base")?,
-        collection_prefix: s("prefix"),
         account_id: v.get("acc").cloned().unwrap_or(Value::Null),
         sdk_key: s("key"),
         sdk_name: s("sdk")?,
@@ -280,8 +314,10 @@ fn write_request(out: &mut String, id: u64, req: &EventRequest) {
         HttpMethod::Get => "GET",
         HttpMethod::Post => "POST",
     };
-    let _ = write!(out, "{{\"k\":\"r\",\"id\":{id},\"m\":\"{m}\",\"u\":");
-    write_json_string(out, &req.wire_url());
+    let _ = write!(out, "{{\"k\":\"r\",\"id\":{id},\"m\":\"{m}\",\"p\":");
+    write_json_string(out, &req.path);
+    out.push_str(",\"q\":");
+    write_pairs(out, &req.query);
     out.push_str(",\"h\":");
     write_pairs(out, &req.headers);
     out.push_str(",\"b\":");
@@ -292,17 +328,71 @@ fn write_request(out: &mut String, id: u64, req: &EventRequest) {
     out.push_str("}\n");
 }
 
-fn read_request(v: &Value) -> Option<EventRequest> {
+/// A request record: format 2's path and query pairs, or format 1's full URL.
+fn read_request(v: &Value, format: u64) -> Option<EventRequest> {
+    let (path, query) = if format >= 2 {
+        (v.get("p")?.as_str()?.to_owned(), read_pairs(v.get("q")))
+    } else {
+        endpoint_of_v1_url(v.get("u")?.as_str()?)
+    };
     Some(EventRequest {
         method: match v.get("m")?.as_str()? {
             "GET" => HttpMethod::Get,
             _ => HttpMethod::Post,
         },
-        url: v.get("u")?.as_str()?.to_owned(),
-        query: Vec::new(),
+        path,
+        query,
         headers: read_pairs(v.get("h")),
         body: v.get("b").and_then(Value::as_str).map(str::to_owned),
     })
+}
+
+/// The endpoint and query of a format-1 record's URL (`scheme://host[/base path][/prefix]endpoint?query`,
+/// the query encoded by `quote_plus`). The path is the builders' endpoint it ends with, so that the
+/// old base URL's path and the old prefix go with the old host and the current collector supplies
+/// its own; a path libvwo never built is kept whole below the host. The query is decoded into its
+/// pairs, which encode back to the same bytes. A key past the interned names' limit is dropped.
+fn endpoint_of_v1_url(url: &str) -> (String, Vec<(&'static str, String)>) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let below_host = rest.find(['/', '?']).map_or("", |i| &rest[i..]);
+    let (path, query) = below_host.split_once('?').unwrap_or((below_host, ""));
+    let path = match ENDPOINTS.iter().find(|e| path.ends_with(**e)) {
+        Some(e) => (*e).to_owned(),
+        None if path.is_empty() => "/".to_owned(),
+        None => path.to_owned(),
+    };
+    let pairs = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            Some((intern(&form_decode(k))?, form_decode(v)))
+        })
+        .collect();
+    (path, pairs)
+}
+
+/// `application/x-www-form-urlencoded` decoding (`+` is a space, `%XX` a byte), lossy UTF-8.
+fn form_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Spool {
@@ -355,15 +445,26 @@ impl Spool {
             let f = File::open(&log_path).map_err(|e| io_err("cannot open", &log_path, e))?;
             let mut contexts: Vec<(u64, Arc<EventContext>)> = Vec::new();
             let mut outstanding = 0u64;
+            // Format 1 until a header says otherwise (format 1 had none).
+            let mut format = 1u64;
+            let mut seg_recovered = Vec::new();
             for line in BufReader::new(f).lines().map_while(Result::ok) {
                 // A line cut by a crash, or not ours, is skipped: its event was never acknowledged
                 // to anyone as spooled (the write that carried it did not complete).
                 let Ok(v) = serde_json::from_str::<Value>(&line) else {
                     continue;
                 };
+                // Ids never repeat within the directory, whatever the format of the segment.
                 let id = v.get("id").and_then(Value::as_u64).unwrap_or(0);
                 max_id = max_id.max(id);
+                if format > FORMAT {
+                    continue;
+                }
                 let outgoing = match v.get("k").and_then(Value::as_str) {
+                    Some("v") => {
+                        format = v.get("v").and_then(Value::as_u64).unwrap_or(u64::MAX);
+                        continue;
+                    }
                     Some("c") => {
                         if let (Some(n), Some(ctx)) =
                             (v.get("n").and_then(Value::as_u64), read_context(&v))
@@ -373,7 +474,7 @@ impl Spool {
                         continue;
                     }
                     _ if acked.contains(&id) => continue,
-                    Some("r") => read_request(&v).map(Outgoing::Request),
+                    Some("r") => read_request(&v, format).map(Outgoing::Request),
                     Some("e") => {
                         let n = v.get("c").and_then(Value::as_u64);
                         let ctx = contexts
@@ -393,12 +494,18 @@ impl Spool {
                 };
                 if let Some(outgoing) = outgoing {
                     outstanding += 1;
-                    recovered.push(Recovered {
+                    seg_recovered.push(Recovered {
                         ticket: SpoolTicket { segment: no, id },
                         outgoing,
                     });
                 }
             }
+            if format > FORMAT {
+                // Written by a later libvwo: not ours to send or delete; it counts against the bound.
+                total_bytes += fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
+                continue;
+            }
+            recovered.append(&mut seg_recovered);
             if outstanding == 0 {
                 let _ = fs::remove_file(&log_path);
                 let _ = fs::remove_file(&ack_path);
@@ -430,6 +537,7 @@ impl Spool {
         }
         let current_no = logs.last().map_or(1, |n| n + 1);
         let seg = Self::new_segment(dir, current_no)?;
+        total_bytes += seg.bytes;
         segments.insert(current_no, seg);
         let segment_bytes = (max_bytes / 8).clamp(64 * 1024, 8 * 1024 * 1024);
         Ok((
@@ -458,6 +566,10 @@ impl Spool {
             .append(true)
             .open(&path)
             .map_err(|e| io_err("cannot create", &path, e))?;
+        let header = format_header();
+        (&log)
+            .write_all(header.as_bytes())
+            .map_err(|e| io_err("cannot write", &path, e))?;
         // The new file's name must survive a power loss too.
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
@@ -465,7 +577,7 @@ impl Spool {
         Ok(Segment {
             log,
             ack: None,
-            bytes: 0,
+            bytes: header.len() as u64,
             outstanding: 0,
             dirty: false,
             contexts: Vec::new(),
@@ -567,6 +679,7 @@ impl Spool {
         let old = st.current_no;
         let no = old + 1;
         let seg = Self::new_segment(&self.dir, no)?;
+        st.total_bytes += seg.bytes;
         st.segments.insert(no, seg);
         st.current_no = no;
         if st.segments.get(&old).is_some_and(|s| s.outstanding == 0) {
@@ -707,7 +820,7 @@ impl Spool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::DEFAULT_BASE_URL;
+    use crate::events::Collector;
 
     fn tmp(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("vwo-spool-unit-{}-{name}", std::process::id()));
@@ -717,8 +830,6 @@ mod tests {
 
     fn ctx() -> Arc<EventContext> {
         Arc::new(EventContext {
-            base_url: DEFAULT_BASE_URL.into(),
-            collection_prefix: Some("eu01".into()),
             account_id: serde_json::json!(123456),
             sdk_key: Some("k".into()),
             sdk_name: "libvwo".into(),
@@ -733,8 +844,8 @@ mod tests {
         let dir = tmp("rt");
         let req = EventRequest {
             method: HttpMethod::Get,
-            url: "http://h/server-side/track-user".into(),
-            query: vec![("a", "1 2".into())],
+            path: "/server-side/track-user".into(),
+            query: vec![("a", "1 2".into()), ("visitor_ua", "ü a/b".into())],
             headers: vec![("User-Agent", "libvwo".into())],
             body: None,
         };
@@ -756,7 +867,7 @@ mod tests {
         assert_eq!(rec.len(), 1);
         match &rec[0].outgoing {
             Outgoing::BatchEvent { ctx, event } => {
-                assert_eq!(ctx.collection_prefix.as_deref(), Some("eu01"));
+                assert_eq!(ctx.account_id, c.account_id);
                 assert_eq!(ctx.usage_stats, c.usage_stats);
                 assert_eq!(event.as_str(), r#"{"u": "U", "eT": 1}"#);
             }
@@ -772,7 +883,7 @@ mod tests {
         assert_eq!(rec.len(), 1);
         assert!(rec[0].ticket.id > t.id || rec[0].ticket == t);
         match &rec[0].outgoing {
-            Outgoing::Request(r) => assert_eq!(r.wire_url(), req.wire_url()),
+            Outgoing::Request(r) => assert_eq!(r, &req),
             Outgoing::BatchEvent { .. } => panic!("expected the request"),
         }
         let _ = fs::remove_dir_all(&dir);
@@ -798,7 +909,7 @@ mod tests {
         // Refused before anything was read or created: the holder's files are as they were.
         let req = Outgoing::Request(EventRequest {
             method: HttpMethod::Get,
-            url: "http://h/x".into(),
+            path: "/x".into(),
             query: Vec::new(),
             headers: Vec::new(),
             body: None,
@@ -829,7 +940,7 @@ mod tests {
         let (s, _) = Spool::open(&dir, 4096).unwrap();
         let req = Outgoing::Request(EventRequest {
             method: HttpMethod::Post,
-            url: "http://h/x".into(),
+            path: "/x".into(),
             query: Vec::new(),
             headers: Vec::new(),
             body: Some("x".repeat(500)),
@@ -842,6 +953,88 @@ mod tests {
         }
         assert!((5..10).contains(&ok), "{ok}");
         assert!(s.bytes() <= 4096);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn format_1_records_keep_their_endpoint_and_query_and_lose_their_host() {
+        let dir = tmp("v1");
+        fs::create_dir_all(&dir).unwrap();
+        // Lines as format 1 wrote them (no header; requests with their full URL; contexts with the
+        // base URL and prefix of the process that spooled them).
+        let get = "http://old-host:8080/gw/eu01/server-side/track-user?random=0.5&sdk=libvwo&u=ABC&visitor_ua=%C3%BC+a%2Fb&ed=%7B%22p%22%3A+%22server%22%7D";
+        let post = "https://old-host/events/t?en=CUSTOM&a=1&p=FS";
+        let odd = "http://old-host/custom/hook";
+        let lines = [
+            format!(r#"{{"k":"r","id":1,"m":"GET","u":"{get}","h":[["User-Agent","libvwo"]],"b":null}}"#),
+            format!(r#"{{"k":"r","id":2,"m":"POST","u":"{post}","h":[["Content-Type","application/json"]],"b":"{{\"d\": 1}}"}}"#),
+            format!(r#"{{"k":"r","id":3,"m":"GET","u":"{odd}","h":[],"b":null}}"#),
+            r#"{"k":"c","n":0,"base":"http://old-host:8080","prefix":"eu01","acc":123456,"key":"k","sdk":"libvwo","sdkv":"0.1.0","us":[["ss","1"]]}"#.to_owned(),
+            r#"{"k":"e","id":4,"c":0,"e":{"u": "ABC", "eT": 1}}"#.to_owned(),
+            r#"{"k":"e","id":5,"c":0,"e":{"u": "DEF", "eT": 1}}"#.to_owned(),
+        ];
+        fs::write(seg_path(&dir, 7, "log"), lines.join("\n") + "\n").unwrap();
+        fs::write(seg_path(&dir, 7, "ack"), "5\n").unwrap();
+        let now = Collector::new("http://new-host:9/base/", Some("eu02"));
+        let (s, rec) = Spool::open(&dir, 1 << 20).unwrap();
+        assert_eq!(rec.len(), 4);
+        let urls: Vec<String> = rec[..3]
+            .iter()
+            .map(|r| match &r.outgoing {
+                Outgoing::Request(req) => req.wire_url(&now),
+                Outgoing::BatchEvent { .. } => panic!("expected a request"),
+            })
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "http://new-host:9/base/eu02/server-side/track-user?random=0.5&sdk=libvwo&u=ABC&visitor_ua=%C3%BC+a%2Fb&ed=%7B%22p%22%3A+%22server%22%7D",
+                "http://new-host:9/base/eu02/events/t?en=CUSTOM&a=1&p=FS",
+                "http://new-host:9/base/eu02/custom/hook",
+            ]
+        );
+        match &rec[0].outgoing {
+            Outgoing::Request(req) => {
+                assert_eq!(req.query[3], ("visitor_ua", "ü a/b".to_owned()));
+                assert_eq!(req.headers, [("User-Agent", "libvwo".to_owned())]);
+            }
+            Outgoing::BatchEvent { .. } => unreachable!(),
+        }
+        match &rec[3].outgoing {
+            Outgoing::BatchEvent { ctx, event } => {
+                assert_eq!(ctx.account_id, serde_json::json!(123456));
+                assert_eq!(ctx.usage_stats, [("ss", "1".to_owned())]);
+                assert_eq!(event.as_str(), r#"{"u": "ABC", "eT": 1}"#);
+            }
+            Outgoing::Request(_) => panic!("expected the batch event"),
+        }
+        // New records go to a new segment of the current format; the old one goes once settled.
+        let t = s.append(&rec[0].outgoing).unwrap();
+        assert!(t.segment > 7);
+        let text = fs::read_to_string(seg_path(&dir, t.segment, "log")).unwrap();
+        assert!(text.starts_with(&format_header()), "{text}");
+        assert!(
+            text.contains(r#""p":"/server-side/track-user","q":[["random","0.5"]"#),
+            "{text}"
+        );
+        s.ack(&rec.iter().map(|r| r.ticket).collect::<Vec<_>>());
+        s.ack(&[t]);
+        s.close();
+        assert!(!seg_path(&dir, 7, "log").exists());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn segments_of_a_later_format_are_left_alone() {
+        let dir = tmp("v9");
+        fs::create_dir_all(&dir).unwrap();
+        let later = "{\"k\":\"v\",\"v\":9}\n{\"k\":\"r\",\"id\":1,\"m\":\"GET\",\"z\":1}\n";
+        fs::write(seg_path(&dir, 1, "log"), later).unwrap();
+        let (s, rec) = Spool::open(&dir, 1 << 20).unwrap();
+        assert!(rec.is_empty());
+        assert!(s.bytes() >= later.len() as u64);
+        s.close();
+        assert_eq!(fs::read_to_string(seg_path(&dir, 1, "log")).unwrap(), later);
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -63,8 +63,12 @@ impl std::error::Error for TransportError {}
 
 /// Sends one request and returns the server's answer. Implementations must be usable from any thread.
 pub trait Transport: Send + Sync {
-    /// Sends `req` (`req.wire_url()`, `req.method`, `req.headers`, `req.body`) and waits for the answer.
-    fn execute(&self, req: &EventRequest) -> Result<Response, TransportError>;
+    /// Sends `req` to `url` (the request's full URL, query included, as [`Collector::url`] builds
+    /// it from `req`'s path and query: the caller resolves where a request goes) with `req.method`,
+    /// `req.headers` and `req.body`, and waits for the answer.
+    ///
+    /// [`Collector::url`]: super::wire::Collector::url
+    fn execute(&self, url: &str, req: &EventRequest) -> Result<Response, TransportError>;
 
     /// A transport for a forked child process, sharing no connection with the parent (an inherited
     /// pooled socket would carry both processes' bytes). `None`: this one is safe to keep.
@@ -453,13 +457,12 @@ fn http_date(s: &str, this_year: i64) -> Option<i64> {
 }
 
 impl Transport for HttpTransport {
-    fn execute(&self, req: &EventRequest) -> Result<Response, TransportError> {
-        let url = req.wire_url();
+    fn execute(&self, url: &str, req: &EventRequest) -> Result<Response, TransportError> {
         let method = match req.method {
             HttpMethod::Get => "GET",
             HttpMethod::Post => "POST",
         };
-        let mut r = self.agent_for(&url).request(method, &url);
+        let mut r = self.agent_for(url).request(method, url);
         for (name, value) in &req.headers {
             r = r.set(name, &header_value(value));
         }

@@ -23,13 +23,17 @@ pub enum HttpMethod {
     Post,
 }
 
-/// One HTTP request libvwo would send.
+/// One HTTP request libvwo would send, without its host: what the event is (endpoint, query, headers,
+/// body). Where it goes is the [`Collector`]'s business, resolved when it is sent: a request kept in
+/// the spool goes to the collector configured when it is finally sent, not to the one of the process
+/// that built it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRequest {
     /// HTTP method.
     pub method: HttpMethod,
-    /// `https://dev.visualwebsiteoptimizer.com[/<prefix>]/server-side/track-user` and the like; no query.
-    pub url: String,
+    /// The endpoint below the collector's base URL and collection prefix: `/server-side/track-user`,
+    /// `/events/t`, `/server-side/batch-events` and the like; no host, no prefix, no query.
+    pub path: String,
     /// Query parameters in wire order; values rendered as Python's `str()` would, not URL-encoded.
     pub query: Vec<(&'static str, String)>,
     /// Headers in the order the Python SDK builds them; POSTs end with the `Content-Type` that
@@ -40,21 +44,83 @@ pub struct EventRequest {
 }
 
 impl EventRequest {
-    /// `url?query`, the query encoded as Python `requests` does (`urlencode` with `quote_plus`).
-    pub fn wire_url(&self) -> String {
-        let extra: usize = self
-            .query
+    /// `path?query`, the query encoded as Python `requests` does (`urlencode` with `quote_plus`).
+    pub fn wire_target(&self) -> String {
+        let mut out = String::with_capacity(self.path.len() + self.query_len());
+        out.push_str(&self.path);
+        self.push_query(&mut out);
+        out
+    }
+
+    /// The request's full URL at `collector`: `base[/prefix]path?query` ([`Collector::url`]).
+    pub fn wire_url(&self, collector: &Collector) -> String {
+        collector.url(self)
+    }
+
+    fn query_len(&self) -> usize {
+        self.query
             .iter()
             .map(|(k, v)| k.len() + v.len() * 3 + 2)
-            .sum();
-        let mut out = String::with_capacity(self.url.len() + extra + 1);
-        out.push_str(&self.url);
+            .sum()
+    }
+
+    fn push_query(&self, out: &mut String) {
         for (i, (k, v)) in self.query.iter().enumerate() {
             out.push(if i == 0 { '?' } else { '&' });
-            quote_plus_into(&mut out, k);
+            quote_plus_into(out, k);
             out.push('=');
-            quote_plus_into(&mut out, v);
+            quote_plus_into(out, v);
         }
+    }
+}
+
+/// Where event requests go: the events base URL (VWO's [`DEFAULT_BASE_URL`], a proxy, a gateway) and
+/// the account's collection prefix (`settings.collectionPrefix`, data residency). Both come from the
+/// configuration in force when a request is sent; requests themselves carry only their endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collector {
+    /// Scheme, host, port and an optional path, without a trailing `/`.
+    pub base_url: String,
+    /// Inserted as `/<prefix>` between the base URL and the endpoint when non-empty.
+    pub collection_prefix: Option<String>,
+}
+
+impl Default for Collector {
+    /// VWO's collector, no prefix.
+    fn default() -> Self {
+        Collector::new(DEFAULT_BASE_URL, None)
+    }
+}
+
+impl Collector {
+    /// The collector at `base_url` (a trailing `/` is dropped) with an optional collection prefix (an
+    /// empty one is none).
+    pub fn new(base_url: &str, collection_prefix: Option<&str>) -> Collector {
+        Collector {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            collection_prefix: collection_prefix
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned),
+        }
+    }
+
+    /// `base_url[/<collection_prefix>]` + `req.path` + `?query` (encoded as `requests` does).
+    pub fn url(&self, req: &EventRequest) -> String {
+        let prefix = self.collection_prefix.as_deref().filter(|p| !p.is_empty());
+        let mut out = String::with_capacity(
+            self.base_url.len()
+                + prefix.map_or(0, |p| p.len() + 1)
+                + req.path.len()
+                + req.query_len()
+                + 1,
+        );
+        out.push_str(&self.base_url);
+        if let Some(p) = prefix {
+            out.push('/');
+            out.push_str(p);
+        }
+        out.push_str(&req.path);
+        req.push_query(&mut out);
         out
     }
 }
@@ -87,13 +153,10 @@ pub fn quote_plus_into(out: &mut String, s: &str) {
     }
 }
 
-/// Everything constant for a client and settings snapshot.
+/// Everything constant for a client and settings snapshot that goes into an event (where it goes is
+/// the [`Collector`]'s).
 #[derive(Debug, Clone)]
 pub struct EventContext {
-    /// Default [`DEFAULT_BASE_URL`].
-    pub base_url: String,
-    /// `settings.collectionPrefix` when it is a non-empty string.
-    pub collection_prefix: Option<String>,
     /// `settings.accountId` as given (number or string): `str()` form in queries.
     pub account_id: Value,
     /// `settings.sdkKey`; when the settings have none, `env` is left out of queries (as Python's
@@ -117,23 +180,6 @@ pub enum BatchShape {
     V1,
     /// FME: `POST /server-side/batch-events-v2?a&env&sn&sv` (`crate::fme::events::batch_request`).
     Fme,
-}
-
-impl EventContext {
-    /// `base_url[/<collection_prefix>]` + `path`.
-    fn endpoint(&self, path: &str) -> String {
-        let prefix = self.collection_prefix.as_deref().filter(|p| !p.is_empty());
-        let mut url = String::with_capacity(
-            self.base_url.len() + prefix.map_or(0, |p| p.len() + 1) + path.len(),
-        );
-        url.push_str(&self.base_url);
-        if let Some(p) = prefix {
-            url.push('/');
-            url.push_str(p);
-        }
-        url.push_str(path);
-        url
-    }
 }
 
 /// The visitor of one call.
@@ -161,6 +207,9 @@ impl Stamp {
         self.unix_ms / 1000
     }
 }
+
+/// The endpoints libvwo's event builders send to (below the collector and its prefix).
+pub(crate) const ENDPOINTS: [&str; 5] = [TRACK_USER, TRACK_GOAL, PUSH, EVENTS, BATCH];
 
 const TRACK_USER: &str = "/server-side/track-user";
 const TRACK_GOAL: &str = "/server-side/track-goal";
@@ -217,13 +266,13 @@ fn headers(ctx: &EventContext, v: &Visitor, post: bool) -> Vec<(&'static str, St
 }
 
 fn get(
-    url: String,
+    path: &str,
     query: Vec<(&'static str, String)>,
     headers: Vec<(&'static str, String)>,
 ) -> EventRequest {
     EventRequest {
         method: HttpMethod::Get,
-        url,
+        path: path.to_owned(),
         query,
         headers,
         body: None,
@@ -273,7 +322,7 @@ pub fn track_user(
     q.push(("combination", variation_id.to_string()));
     q.push(("ed", ED.to_owned()));
     q.extend(ctx.usage_stats.iter().cloned());
-    get(ctx.endpoint(TRACK_USER), q, headers(ctx, v, false))
+    get(TRACK_USER, q, headers(ctx, v, false))
 }
 
 /// Conversion (track, one campaign): `GET /server-side/track-goal`. `r` is sent when `revenue` is
@@ -294,7 +343,7 @@ pub fn track_goal(
     if let Some(r) = revenue.filter(|r| py_truthy(r)) {
         q.extend(param_values(r).into_iter().map(|x| ("r", x)));
     }
-    get(ctx.endpoint(TRACK_GOAL), q, headers(ctx, v, false))
+    get(TRACK_GOAL, q, headers(ctx, v, false))
 }
 
 /// Custom dimension (push, one tag): `GET /server-side/push` with `tags={"u": {key: value}}`.
@@ -307,7 +356,7 @@ pub fn push(
 ) -> EventRequest {
     let mut q = legacy_common(ctx, v, s, 11);
     q.push(("tags", tags_json(tag_key, tag_value)));
-    get(ctx.endpoint(PUSH), q, headers(ctx, v, false))
+    get(PUSH, q, headers(ctx, v, false))
 }
 
 /// `POST /events/t?en=…` with the body `{"d": {…}}` around `props` (added to `d.event.props` after the
@@ -374,7 +423,7 @@ fn arch_request(
 
     EventRequest {
         method: HttpMethod::Post,
-        url: ctx.endpoint(EVENTS),
+        path: EVENTS.to_owned(),
         query: q,
         headers: headers(ctx, v, true),
         body: Some(b),
@@ -603,7 +652,7 @@ pub fn batch_request(ctx: &EventContext, events: &[RenderedEvent]) -> EventReque
     let b = format!("{{\"ev\": {}}}", json_list(events));
     EventRequest {
         method: HttpMethod::Post,
-        url: ctx.endpoint(BATCH),
+        path: BATCH.to_owned(),
         query: q,
         headers,
         body: Some(b),
@@ -650,8 +699,6 @@ mod tests {
 
     fn ctx() -> EventContext {
         EventContext {
-            base_url: DEFAULT_BASE_URL.into(),
-            collection_prefix: None,
             account_id: json!(123456),
             sdk_key: Some("abcdef0123456789abcdef0123456789".into()),
             sdk_name: "vwo-python-sdk".into(),
@@ -722,7 +769,7 @@ mod tests {
         };
         let r = track_user(&ctx(), &v, &Id::Int(10), &Id::Int(2), STAMP);
         assert_eq!(
-            r.wire_url(),
+            r.wire_url(&Collector::default()),
             "https://dev.visualwebsiteoptimizer.com/server-side/track-user?random=0.6584033606686923&sdk=vwo-python-sdk&sdk-v=1.68.2&ap=server&sId=1795878138&u=4C9BA81BAF53591488EB5FD5E66A98B9&account_id=123456&env=abcdef0123456789abcdef0123456789&visitor_ua=&visitor_ip=&experiment_id=10&combination=2&ed=%7B%22p%22%3A+%22server%22%7D"
         );
         assert_eq!(r.headers, vec![("User-Agent", "vwo-python-sdk".to_owned())]);
@@ -732,8 +779,8 @@ mod tests {
 
     #[test]
     fn spec_arch_goal_example() {
-        let mut c = ctx();
-        c.collection_prefix = Some("eu01".into());
+        let c = ctx();
+        let eu = Collector::new(DEFAULT_BASE_URL, Some("eu01"));
         let u = visitor_uuid("123456", "Ashley");
         let v = Visitor {
             uuid: &u,
@@ -755,7 +802,7 @@ mod tests {
             Some(&ep),
             s,
         );
-        assert_eq!(r.wire_url(), "https://dev.visualwebsiteoptimizer.com/eu01/events/t?en=CUSTOM&a=123456&env=abcdef0123456789abcdef0123456789&eTime=1795878143253&random=0.9233558625340283&p=FS&visitor_ua=&visitor_ip=");
+        assert_eq!(r.wire_url(&eu), "https://dev.visualwebsiteoptimizer.com/eu01/events/t?en=CUSTOM&a=123456&env=abcdef0123456789abcdef0123456789&eTime=1795878143253&random=0.9233558625340283&p=FS&visitor_ua=&visitor_ip=");
         assert_eq!(
             r.body.as_deref(),
             Some(
@@ -824,7 +871,6 @@ mod tests {
     #[test]
     fn push_and_prefix_and_quoting() {
         let mut c = ctx();
-        c.collection_prefix = Some(String::new());
         c.account_id = json!("acc 1");
         let u = visitor_uuid("123456", "Ashley");
         let v = Visitor {
@@ -833,7 +879,7 @@ mod tests {
             user_ip: Some("::1"),
         };
         let r = push(&c, &v, "tag key", &json!("val&ue"), STAMP);
-        let w = r.wire_url();
+        let w = r.wire_url(&Collector::new(DEFAULT_BASE_URL, Some("")));
         assert!(
             w.starts_with("https://dev.visualwebsiteoptimizer.com/server-side/push?"),
             "{w}"

@@ -421,7 +421,11 @@ fn network_failure(e: crate::Error) -> Failure {
 /// (e.g. `"c"`), `base_url` (VWO's collector by default), `polling_interval_seconds` (re-fetch the
 /// settings this often), `delivery` (`{"connect_timeout_ms", "timeout_ms", "proxy", "queue_capacity",
 /// "when_full": "block"|"drop", "block_ms", "max_attempts", "max_retry_time_ms", "spool_dir",
-/// "close_timeout_ms", "flush_timeout_ms"}`), `logger_is_custom` (whether the `logger`
+/// "close_timeout_ms", "flush_timeout_ms"}`; defaults 5000, 10000, none, 10000 events, "block", 100,
+/// not counted, 600000, none, 5000, 10000: a failed request is retried for up to 10 minutes, its
+/// backoff capped at 5 s, however many attempts that takes — `max_attempts` adds a count — while new
+/// events wait in the queue, past whose capacity they are dropped; close still returns within its
+/// timeout, what is unsent then counted failed or left in the spool), `logger_is_custom` (whether the `logger`
 /// callback is the user's own logger, reported as `cl` in the usage stats of events; default: whether
 /// a `logger` callback is given — a binding forwarding to its language's default logging passes
 /// false), `log_level_is_custom` (whether the user chose `log_level`, reported as `ll`; default:

@@ -203,10 +203,12 @@ pub(super) fn delivery(v: &Value) -> Result<DeliveryOptions, Failure> {
             },
             "block_ms" => block = Some(millis(v, &path)?),
             "max_attempts" => {
-                d.max_attempts = u32::try_from(count(v, &path)?)
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| bad(&path, "expected an integer ≥ 1"))?
+                d.max_attempts = Some(
+                    u32::try_from(count(v, &path)?)
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| bad(&path, "expected an integer ≥ 1"))?,
+                )
             }
             "max_retry_time_ms" => d.max_retry_time = millis(v, &path)?,
             "spool_dir" => d.spool_dir = Some(PathBuf::from(string(v, &path)?)),

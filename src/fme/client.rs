@@ -27,7 +27,7 @@ use crate::client::{
     SystemClock, ThreadRandom,
 };
 use crate::events::pyjson::{py_float_repr, py_str};
-use crate::events::{EventRequest, HttpMethod, RenderedEvent, Stamp, Transport};
+use crate::events::{Collector, EventRequest, HttpMethod, RenderedEvent, Stamp, Transport};
 use crate::log::{LogLevel, Logger, StderrLogger};
 use crate::settings::Id;
 use crate::{Error, ErrorKind};
@@ -252,6 +252,8 @@ pub struct FmeClient {
 struct Inner {
     loaded: ArcSwapOption<Loaded>,
     sender: Sender,
+    /// Where events go (the collection prefix of the settings in force is added).
+    events_base: String,
     settings_base: String,
     sdk_uuid: String,
     storage: Option<Arc<dyn FlagStorage>>,
@@ -322,9 +324,8 @@ impl FmeClient {
             .clone()
             .unwrap_or_else(|| Arc::new(StderrLogger));
         let base = options.base_url.as_deref().map(|b| b.trim_end_matches('/'));
+        let events_base = base.unwrap_or(options.entry.events_base()).to_owned();
         let sender = Sender {
-            base_url: base.unwrap_or(options.entry.events_base()).to_owned(),
-            collection_prefix: None,
             account_id: options.account_id.clone(),
             sdk_key: options.sdk_key.clone(),
             sdk_name: options
@@ -342,13 +343,15 @@ impl FmeClient {
         );
         let delivery_options = options.delivery.clone();
         let transport = OnceLock::new();
+        let collector = Collector::new(&events_base, None);
         let delivery = match options.event_sink.clone() {
-            Some(sink) => Delivery::sink(sink, options.batch_events.as_ref()),
+            Some(sink) => Delivery::sink(sink, collector, options.batch_events.as_ref()),
             None => {
                 let t = delivery_options.transport()?;
                 let _ = transport.set(t.clone());
                 Delivery::dispatcher(
                     &delivery_options,
+                    collector,
                     t,
                     options.batch_events.as_ref(),
                     logger.clone(),
@@ -404,6 +407,7 @@ impl FmeClient {
         let inner = Arc::new(Inner {
             loaded: ArcSwapOption::empty(),
             sender,
+            events_base,
             settings_base,
             sdk_uuid,
             storage: options.storage.clone(),
@@ -663,8 +667,11 @@ impl Inner {
     }
 
     fn install(&self, settings: FmeSettings, source: String) {
-        let mut sender = self.sender.clone();
-        sender.collection_prefix = settings.collection_prefix.clone();
+        self.delivery.set_collector(Collector::new(
+            &self.events_base,
+            settings.collection_prefix.as_deref(),
+        ));
+        let sender = self.sender.clone();
         let batch = Arc::new(sender.batch_context());
         self.loaded.store(Some(Arc::new(Loaded {
             settings,
@@ -717,10 +724,11 @@ impl Inner {
         if !self.development_mode {
             query.push(("s", "prod".to_owned()));
         }
-        let url = wire::requote_query(&format!("{}{path}", self.settings_base), &query);
+        let target = wire::requote_query(path, &query);
+        let url = format!("{}{target}", self.settings_base);
         let req = EventRequest {
             method: HttpMethod::Get,
-            url: url.clone(),
+            path: target,
             query: Vec::new(),
             headers: Vec::new(),
             body: None,
@@ -741,7 +749,7 @@ impl Inner {
                     break;
                 }
             }
-            match transport.execute(&req) {
+            match transport.execute(&url, &req) {
                 Ok(resp) if resp.status == 200 => return Ok(resp.body),
                 Ok(resp) => {
                     last = format!("HTTP status {}", resp.status);

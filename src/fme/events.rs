@@ -29,13 +29,10 @@ pub const SDK_INIT: &str = "vwo_fmeSdkInit";
 /// Event name of a debug (error, decision) event.
 pub const SDK_DEBUG: &str = "vwo_sdkDebug";
 
-/// What is constant for a client: who it is and where it sends.
+/// What is constant for a client: who it is. Where its events go (host, collection prefix) is the
+/// dispatcher's [`crate::events::Collector`], resolved when they are sent.
 #[derive(Debug, Clone)]
 pub struct Sender {
-    /// `https://dev.visualwebsiteoptimizer.com` (or the proxy / gateway / test host), no trailing `/`.
-    pub base_url: String,
-    /// Settings `collectionPrefix` (only without a gateway).
-    pub collection_prefix: Option<String>,
     /// The `account_id` option as given (number or string): `str()` in queries.
     pub account_id: Value,
     /// The `sdk_key` option.
@@ -50,8 +47,6 @@ impl Sender {
     /// The sender a batch context was made for ([`Sender::batch_context`]).
     pub fn of(ctx: &EventContext) -> Sender {
         Sender {
-            base_url: ctx.base_url.clone(),
-            collection_prefix: ctx.collection_prefix.clone(),
             account_id: ctx.account_id.clone(),
             sdk_key: ctx.sdk_key.clone().unwrap_or_default(),
             sdk_name: ctx.sdk_name.clone(),
@@ -63,8 +58,6 @@ impl Sender {
     /// [`batch_request`]s.
     pub fn batch_context(&self) -> EventContext {
         EventContext {
-            base_url: self.base_url.clone(),
-            collection_prefix: self.collection_prefix.clone(),
             account_id: self.account_id.clone(),
             sdk_key: Some(self.sdk_key.clone()),
             sdk_name: self.sdk_name.clone(),
@@ -72,20 +65,6 @@ impl Sender {
             usage_stats: Vec::new(),
             shape: BatchShape::Fme,
         }
-    }
-
-    fn url(&self, path: &str) -> String {
-        let mut url = self.base_url.clone();
-        if let Some(p) = self
-            .collection_prefix
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
-        {
-            url.push('/');
-            url.push_str(p);
-        }
-        url.push_str(path);
-        url
     }
 
     /// `str(account_id)`.
@@ -441,7 +420,8 @@ pub fn sdk_debug(
 }
 
 /// `POST /events/t?en&a&eTime&random&p=FS&visitor_ua&visitor_ip&sn&sv&env` carrying one payload
-/// (§7.3). `ua`/`ip` are the context's (`None` renders as Python's `None`) for visitor events, empty
+/// (§7.3). The query is rendered into the request's path as the reference puts it on the wire (joined
+/// unencoded, then requoted by `requests`), so the request's own `query` is empty. `ua`/`ip` are the context's (`None` renders as Python's `None`) for visitor events, empty
 /// for the SDK's own events (`visitor = false`: no visitor headers either).
 pub fn single_request(
     s: &Sender,
@@ -483,7 +463,7 @@ pub fn single_request(
     headers.push(("Content-Type", "application/json".to_owned()));
     EventRequest {
         method: HttpMethod::Post,
-        url: requote_query(&s.url(EVENTS_PATH), &query),
+        path: requote_query(EVENTS_PATH, &query),
         query: Vec::new(),
         headers,
         body: Some(payload.as_str().to_owned()),
@@ -510,7 +490,7 @@ pub fn batch_request(s: &Sender, payloads: &[RenderedEvent]) -> EventRequest {
     ];
     EventRequest {
         method: HttpMethod::Post,
-        url: requote_query(&s.url(BATCH_PATH), &query),
+        path: requote_query(BATCH_PATH, &query),
         query: Vec::new(),
         headers: vec![
             ("Authorization", s.sdk_key.clone()),

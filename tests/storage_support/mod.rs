@@ -35,7 +35,7 @@ pub fn settings(weights: (u32, u32)) -> String {
 pub struct Counter(pub AtomicUsize);
 
 impl EventSink for Counter {
-    fn send(&self, _request: &EventRequest) -> Result<(), vwo::Error> {
+    fn send(&self, _url: &str, _request: &EventRequest) -> Result<(), vwo::Error> {
         self.0.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }

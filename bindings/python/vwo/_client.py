@@ -912,7 +912,9 @@ def launch(
     never sends them).
 
     libvwo extras: ``base_url`` (VWO's collector by default), ``delivery`` (the C ABI's ``delivery``
-    launch options: timeouts, queue, retries, spool) and ``builtin_user_storage`` (the C ABI's
+    launch options: timeouts, queue, retries, spool; by default a failed request is retried for up to
+    10 minutes, ``max_retry_time_ms``, its backoff capped at 5 s, with no attempt count unless
+    ``max_attempts`` is given) and ``builtin_user_storage`` (the C ABI's
     ``user_storage`` launch option, passed through: ``{"redis": {...}}``, ``{"file": {"path": ...}}`` or
     ``{"memory": {"maxEntries": ...}}``). Unknown keyword arguments are ignored, as vwo-python-sdk does.
     """

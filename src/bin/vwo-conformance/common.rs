@@ -11,15 +11,38 @@ use vwo::{
     MemoryUserStorage, TrackCampaigns,
 };
 
+/// One event the client handed over: where it was to go, and the request.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    /// The full URL, query included.
+    pub url: String,
+    pub request: EventRequest,
+}
+
+impl Captured {
+    /// The URL without its query.
+    pub fn url_without_query(&self) -> &str {
+        self.url.split('?').next().unwrap_or(&self.url)
+    }
+
+    /// The base URL and collection prefix the URL was built with (the URL without the request's
+    /// path and query).
+    pub fn collector_part(&self) -> &str {
+        self.url
+            .strip_suffix(&self.request.wire_target())
+            .unwrap_or(&self.url)
+    }
+}
+
 /// Captures every event the client hands over, in order.
 #[derive(Default)]
 pub struct CaptureSink {
-    events: Mutex<Vec<EventRequest>>,
+    events: Mutex<Vec<Captured>>,
 }
 
 impl CaptureSink {
     /// Takes the events captured so far.
-    pub fn take(&self) -> Vec<EventRequest> {
+    pub fn take(&self) -> Vec<Captured> {
         match self.events.lock() {
             Ok(mut e) => std::mem::take(&mut *e),
             Err(p) => std::mem::take(&mut *p.into_inner()),
@@ -28,10 +51,14 @@ impl CaptureSink {
 }
 
 impl EventSink for CaptureSink {
-    fn send(&self, request: &EventRequest) -> Result<(), vwo::Error> {
+    fn send(&self, url: &str, request: &EventRequest) -> Result<(), vwo::Error> {
+        let c = Captured {
+            url: url.to_owned(),
+            request: request.clone(),
+        };
         match self.events.lock() {
-            Ok(mut e) => e.push(request.clone()),
-            Err(p) => p.into_inner().push(request.clone()),
+            Ok(mut e) => e.push(c),
+            Err(p) => p.into_inner().push(c),
         }
         Ok(())
     }

@@ -1,12 +1,12 @@
 //! Corpus runs (oracle outputs): every request's result and the events sent during it, compared with
 //! vwo-python-sdk's per POLICY §2.
 
-use crate::common::{cut, short, Frozen, Harness, Launch};
+use crate::common::{cut, short, Captured, Frozen, Harness, Launch};
 use crate::policy;
 use crate::report::FileReport;
 use serde_json::{Map, Value};
 use vwo::events::pyjson::py_str;
-use vwo::events::{EventRequest, HttpMethod};
+use vwo::events::HttpMethod;
 
 /// Query parameters whose values must differ (or are not ours to match).
 const IGNORED_PARAMS: &[&str] = &["random", "sId", "sdk", "sdk-v", "eTime"];
@@ -68,7 +68,7 @@ pub fn run(doc: &Value, rep: &mut FileReport) -> Result<(), String> {
                     continue;
                 };
                 wire_total += 1;
-                let mut ours = g.clone();
+                let mut ours = g.request.clone();
                 for (k, v) in ours.query.iter_mut() {
                     if *k == "sdk" {
                         *v = py_str(&their_name);
@@ -76,7 +76,7 @@ pub fn run(doc: &Value, rep: &mut FileReport) -> Result<(), String> {
                         *v = py_str(&their_version);
                     }
                 }
-                let url = ours.wire_url();
+                let url = format!("{}{}", g.collector_part(), ours.wire_target());
                 if url == want {
                     wire_equal += 1;
                 } else if first_wire_diff.is_none() {
@@ -121,12 +121,12 @@ fn ordered_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn compare_events(expected: &[Value], got: &[EventRequest]) -> Result<(), String> {
+fn compare_events(expected: &[Value], got: &[Captured]) -> Result<(), String> {
     for (i, (e, g)) in expected.iter().zip(got).enumerate() {
         compare_event(e, g).map_err(|m| format!("event {i}: {m}"))?;
     }
     if expected.len() != got.len() {
-        let urls: Vec<&str> = got.iter().map(|g| g.url.as_str()).collect();
+        let urls: Vec<&str> = got.iter().map(Captured::url_without_query).collect();
         return Err(format!(
             "expected {} events, got {} {urls:?}",
             expected.len(),
@@ -136,7 +136,8 @@ fn compare_events(expected: &[Value], got: &[EventRequest]) -> Result<(), String
     Ok(())
 }
 
-fn compare_event(e: &Value, g: &EventRequest) -> Result<(), String> {
+fn compare_event(e: &Value, c: &Captured) -> Result<(), String> {
+    let g = &c.request;
     let method = match g.method {
         HttpMethod::Get => "GET",
         HttpMethod::Post => "POST",
@@ -146,8 +147,11 @@ fn compare_event(e: &Value, g: &EventRequest) -> Result<(), String> {
         return Err(format!("method: expected {want_method} got {method}"));
     }
     let want_url = e.get("url").and_then(Value::as_str).unwrap_or("");
-    if g.url != want_url {
-        return Err(format!("url: expected {want_url} got {}", g.url));
+    if c.url_without_query() != want_url {
+        return Err(format!(
+            "url: expected {want_url} got {}",
+            c.url_without_query()
+        ));
     }
     // Query: Python str() of the typed params (None dropped, as requests does) vs ours, in order.
     let empty = Map::new();

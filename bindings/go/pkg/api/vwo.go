@@ -98,7 +98,8 @@ func WithIntegrationsCallBack(integrationsCallBack func(map[string]interface{}))
 }
 
 // WithLibvwoOptions passes launch options of libvwo's C ABI as they are (new; not in vwo-go-sdk):
-// "base_url", "delivery" ({"timeout_ms", "max_attempts", "queue_capacity", "spool_dir", …}),
+// "base_url", "delivery" ({"timeout_ms", "max_attempts", "max_retry_time_ms", "queue_capacity",
+// "spool_dir", …}; by default retries last up to 10 minutes, backoff capped at 5 s, no attempt count),
 // "polling_interval_seconds", "log_level". See include/vwo.h, vwo_client_launch. They are applied
 // after the options derived from the other VWOOptions.
 func WithLibvwoOptions(options map[string]interface{}) VWOOption {
