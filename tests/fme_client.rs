@@ -244,3 +244,19 @@ fn batched_events_go_out_as_batch_events_v2_requests() {
     assert!(batches.iter().all(|&n| n <= 3));
     assert!(reqs.iter().all(|r| !r.target.starts_with("/events/t")));
 }
+
+#[test]
+fn an_invalid_polled_answer_keeps_the_current_settings() {
+    // docs/COMPATIBILITY.md: 1.65.0 applies a polled answer unvalidated (Q7); libvwo keeps what works.
+    let server = TestServer::start();
+    server.set_body(&settings(100));
+    let mut o = options(&server);
+    o.poll_interval = Some(Duration::from_secs(1));
+    let client = FmeClient::init(o).unwrap();
+    server.set_body(r#"{"version": 1, "accountId": 7, "sdkKey": "key", "features": 5}"#);
+    let polls = || paths(&server).iter().filter(|p| *p == "/server-side/v2-settings").count();
+    assert!(wait_until(Duration::from_secs(5), || polls() >= 3));
+    assert!(client.get_flag("f", &json!({"id": "u1"})).is_enabled());
+    assert!(client.settings_json().contains("\"weight\":100"));
+    client.close();
+}
