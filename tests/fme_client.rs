@@ -254,7 +254,12 @@ fn an_invalid_polled_answer_keeps_the_current_settings() {
     o.poll_interval = Some(Duration::from_secs(1));
     let client = FmeClient::init(o).unwrap();
     server.set_body(r#"{"version": 1, "accountId": 7, "sdkKey": "key", "features": 5}"#);
-    let polls = || paths(&server).iter().filter(|p| *p == "/server-side/v2-settings").count();
+    let polls = || {
+        paths(&server)
+            .iter()
+            .filter(|p| *p == "/server-side/v2-settings")
+            .count()
+    };
     assert!(wait_until(Duration::from_secs(5), || polls() >= 3));
     assert!(client.get_flag("f", &json!({"id": "u1"})).is_enabled());
     assert!(client.settings_json().contains("\"weight\":100"));

@@ -493,13 +493,23 @@ impl FmeClient {
                     "sdkInitTime".into(),
                     Value::from(started.elapsed().as_millis() as u64),
                 );
-                data.insert(
-                    "initConfig".into(),
-                    options
-                        .init_config
-                        .clone()
-                        .unwrap_or(Value::Object(Map::new())),
-                );
+                // The reference reports its options as it holds them after init: with its entry
+                // flag and the polling period in force.
+                let mut config = match options.init_config.clone() {
+                    Some(Value::Object(m)) => m,
+                    _ => Map::new(),
+                };
+                config
+                    .entry("is_via_vwo")
+                    .or_insert(Value::Bool(options.entry == Entry::Vwo));
+                let poll_ms = match options.poll_interval {
+                    Some(d) => d.as_millis() as u64,
+                    None => loaded.settings.poll_interval_ms as u64,
+                };
+                config
+                    .entry("poll_interval")
+                    .or_insert(Value::from(poll_ms));
+                data.insert("initConfig".into(), Value::Object(config));
                 props.insert("data".into(), Value::Object(data));
                 let payload = usage_stats_payload(&uuid, props, stamp);
                 let req = wire::single_request(
@@ -646,6 +656,10 @@ enum ContextCheck {
 
 fn check_context(context: &Value) -> ContextCheck {
     match FlagContext::from_json(context) {
+        Ok(c) if c.use_id_for_web && !decision::is_web_uuid(&c.id) => ContextCheck::Failed(
+            None,
+            "UUID passed in context is not a valid UUID".to_owned(),
+        ),
         Ok(c) => ContextCheck::Ok(Box::new(c)),
         Err(decision::ContextError::IdNotAString) => {
             ContextCheck::Failed(Some(USER_ID_NOT_STRING), USER_ID_NOT_STRING.to_owned())
@@ -924,10 +938,14 @@ impl Inner {
                     log_at!(self, LogLevel::Error, "{first}");
                 }
                 self.api_failed("getFlag", "getFlag", &err);
+                let session = context
+                    .get("session_id")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(now);
                 return Flag::disabled(
                     FlagReason::InvalidContext(decision::ContextError::NotAnObject),
                     None,
-                    now,
+                    session,
                 );
             }
         };
@@ -988,6 +1006,21 @@ impl Inner {
         });
         let d = decision::get_flag_stored(settings, key, &ctx, &session);
         let flag = self.flag_of(&d, session_id);
+        if !d.early_impressions.is_empty() {
+            let stamp = self.stamp();
+            let early = self.payloads(
+                &sender,
+                settings,
+                &ctx,
+                &d.early_impressions,
+                &visit,
+                None,
+                &[],
+                now,
+                stamp,
+            );
+            self.send_batch(early, &sender);
+        }
         if d.reason == FlagReason::InvalidContext(decision::ContextError::VariablesNotAnObject) {
             let t = ctx.unusable_variables.unwrap_or("NoneType");
             self.api_failed(
@@ -1017,67 +1050,22 @@ impl Inner {
             .filter_map(|k| ctx.custom_variables.get(k).map(|v| (k.clone(), v.clone())))
             .collect();
         let stamp = self.stamp();
-        let mut payloads = Vec::with_capacity(d.impressions.len());
-        let mut shown = false;
-        for imp in &d.impressions {
-            match imp {
-                Impression::Variation {
-                    campaign_id,
-                    variation_id,
-                } => {
-                    shown = true;
-                    payloads.push(wire::variation_shown(
-                        &sender,
-                        &visit,
-                        campaign_id,
-                        &id_text(variation_id),
-                        usage.as_ref(),
-                        &post_seg,
-                        stamp,
-                    ));
-                }
-                Impression::Impact {
-                    campaign_id,
-                    variation,
-                } => {
-                    shown = true;
-                    payloads.push(wire::variation_shown(
-                        &sender,
-                        &visit,
-                        campaign_id,
-                        &variation.to_string(),
-                        usage.as_ref(),
-                        &post_seg,
-                        stamp,
-                    ));
-                }
-                Impression::Holdout {
-                    holdout_id,
-                    variation,
-                    feature_id,
-                } => {
-                    shown = true;
-                    let raw_uuid =
-                        crate::events::visitor_uuid_in(&settings.visitor_namespace, &ctx.id);
-                    let holdout_visit = Visit {
-                        uuid: Some(&raw_uuid),
-                        session_id: now,
-                        ..visit
-                    };
-                    payloads.push(wire::holdout_shown(
-                        &sender,
-                        &holdout_visit,
-                        holdout_id,
-                        *variation,
-                        feature_id,
-                        stamp,
-                    ));
-                }
-            }
-        }
+        let shown = !d.impressions.is_empty() || !d.early_impressions.is_empty();
+        let payloads = self.payloads(
+            &sender,
+            settings,
+            &ctx,
+            &d.impressions,
+            &visit,
+            usage.as_ref(),
+            &post_seg,
+            now,
+            stamp,
+        );
         self.send_batch(payloads, &sender);
-        let in_holdout = matches!(d.reason, FlagReason::InHoldout(_));
-        if settings.is_mau && !shown && !in_holdout {
+        // A fresh holdout match sends no usage ping; the stored paths do (§4.2, §4.3).
+        let fresh_holdout = matches!(d.reason, FlagReason::InHoldout(_)) && !d.stored;
+        if settings.is_mau && !shown && !fresh_holdout {
             let payload = wire::fe_track_usage(&sender, &visit, stamp);
             self.send_single(
                 wire::FE_TRACK_USAGE,
@@ -1089,6 +1077,77 @@ impl Inner {
             );
         }
         flag
+    }
+
+    /// The payloads of a call's impressions (§7.4a, §7.4b).
+    #[allow(clippy::too_many_arguments)]
+    fn payloads(
+        &self,
+        sender: &Sender,
+        settings: &FmeSettings,
+        ctx: &FlagContext,
+        impressions: &[Impression],
+        visit: &Visit<'_>,
+        usage: Option<&UsageStats>,
+        post_seg: &[(String, Value)],
+        now: u64,
+        stamp: Stamp,
+    ) -> Vec<RenderedEvent> {
+        let mut payloads = Vec::with_capacity(impressions.len());
+        for imp in impressions {
+            match imp {
+                Impression::Variation {
+                    campaign_id,
+                    variation_id,
+                } => {
+                    payloads.push(wire::variation_shown(
+                        sender,
+                        visit,
+                        campaign_id,
+                        &id_text(variation_id),
+                        usage,
+                        post_seg,
+                        stamp,
+                    ));
+                }
+                Impression::Impact {
+                    campaign_id,
+                    variation,
+                } => {
+                    payloads.push(wire::variation_shown(
+                        sender,
+                        visit,
+                        campaign_id,
+                        &variation.to_string(),
+                        usage,
+                        post_seg,
+                        stamp,
+                    ));
+                }
+                Impression::Holdout {
+                    holdout_id,
+                    variation,
+                    feature_id,
+                } => {
+                    let raw_uuid =
+                        crate::events::visitor_uuid_in(&settings.visitor_namespace, &ctx.id);
+                    let holdout_visit = Visit {
+                        uuid: Some(&raw_uuid),
+                        session_id: now,
+                        ..*visit
+                    };
+                    payloads.push(wire::holdout_shown(
+                        sender,
+                        &holdout_visit,
+                        holdout_id,
+                        *variation,
+                        feature_id,
+                        stamp,
+                    ));
+                }
+            }
+        }
+        payloads
     }
 
     fn feature_not_found(&self, key: &str, uuid: Option<&str>, session_id: u64) {
@@ -1162,7 +1221,11 @@ impl Inner {
             "isUserPartOfCampaign".into(),
             Value::Bool(d.rollout.is_some() || d.experiment.is_some()),
         );
-        if let Some(rv) = &d.rollout {
+        if let Some(rv) = d
+            .rollout
+            .as_ref()
+            .filter(|_| !d.stored_rollout || d.experiment.is_some())
+        {
             m.insert("rolloutId".into(), id_value(&rv.campaign.id));
             m.insert("rolloutKey".into(), Value::from(rv.key(feature)));
             m.insert("rolloutVariationId".into(), id_value(&rv.variation.id));
@@ -1208,7 +1271,11 @@ impl Inner {
                 .to_owned()
         };
         let mut msg = format!("Flag decision given for feature:{}.", feature.key);
-        if let Some(rv) = &d.rollout {
+        if let Some(rv) = d
+            .rollout
+            .as_ref()
+            .filter(|_| !d.stored_rollout || d.experiment.is_some())
+        {
             msg.push_str(&format!(
                 " Got rollout:{} with variation:{}",
                 strip(&rv.key(feature)),

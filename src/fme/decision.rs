@@ -269,10 +269,16 @@ pub struct FlagDecision<'s> {
     pub reason: FlagReason,
     /// The impressions to send, in order.
     pub impressions: Vec<Impression>,
+    /// Impressions the reference sends on their own, before anything else of the call: the
+    /// not-in-holdout impressions of a stored rollout.
+    pub early_impressions: Vec<Impression>,
     /// The visitor UUID (`None` for an invalid context).
     pub uuid: Option<String>,
     /// Decided from a stored experiment or holdout record (no hook, no debugger event).
     pub stored: bool,
+    /// The rollout came from a stored record (the reference reports it in the decision, to hooks and the
+    /// debugger, only when an experiment assigned a variation in the same call).
+    pub stored_rollout: bool,
 }
 
 impl<'s> FlagDecision<'s> {
@@ -294,14 +300,16 @@ impl<'s> FlagDecision<'s> {
             steps: Vec::new(),
             reason,
             impressions: Vec::new(),
+            early_impressions: Vec::new(),
             uuid,
             stored: false,
+            stored_rollout: false,
         }
     }
 }
 
 /// `^[DJ][0-9A-Fa-f]{32}$`: an id the web SDK generated.
-fn is_web_uuid(id: &str) -> bool {
+pub fn is_web_uuid(id: &str) -> bool {
     let b = id.as_bytes();
     b.len() == 33 && matches!(b[0], b'D' | b'J') && b[1..].iter().all(u8::is_ascii_hexdigit)
 }
@@ -976,16 +984,14 @@ impl<'s> Run<'s, '_> {
                         not_ids.push(id_json(&h.id));
                     }
                 }
-                if !evaluated.is_empty() {
-                    self.store.set(
-                        &feature.key,
-                        &Record {
-                            in_holdout: Some(in_ids.clone()),
-                            not_in_holdout: Some(not_ids),
-                            ..Record::default()
-                        },
-                    );
-                }
+                self.store.set(
+                    &feature.key,
+                    &Record {
+                        in_holdout: Some(in_ids.clone()),
+                        not_in_holdout: Some(not_ids),
+                        ..Record::default()
+                    },
+                );
                 let ids: Vec<Id> = applicable
                     .iter()
                     .filter(|&&hi| recorded(&in_ids, hi))
@@ -1027,9 +1033,15 @@ impl<'s> Run<'s, '_> {
                 ) {
                     let mut not_ids = st.not_in_holdout.clone();
                     if not_in_impressions(&mut decision, &mut not_ids) {
-                        let mut record = record_of(st);
-                        record.not_in_holdout = Some(not_ids);
-                        self.store.set(&feature.key, &record);
+                        // The reference writes only the holdout ids here, dropping the stored
+                        // experiment from the record (the next call decides afresh).
+                        self.store.set(
+                            &feature.key,
+                            &Record {
+                                not_in_holdout: Some(not_ids),
+                                ..Record::default()
+                            },
+                        );
                     }
                     decision.enabled = true;
                     decision.reason = FlagReason::Experiment;
@@ -1046,7 +1058,17 @@ impl<'s> Run<'s, '_> {
                     st.rollout_variation_id.as_ref(),
                 ) {
                     let mut not_ids = st.not_in_holdout.clone();
-                    not_in_impressions(&mut decision, &mut not_ids);
+                    if not_in_impressions(&mut decision, &mut not_ids) {
+                        // Sent on their own at once, and recorded alone, before the experiments.
+                        decision.early_impressions = std::mem::take(&mut decision.impressions);
+                        self.store.set(
+                            &feature.key,
+                            &Record {
+                                not_in_holdout: Some(not_ids.clone()),
+                                ..Record::default()
+                            },
+                        );
+                    }
                     not_in_holdout = not_ids;
                     stored_rollout = Some((rv, st.clone()));
                 }
@@ -1057,11 +1079,22 @@ impl<'s> Run<'s, '_> {
             decision.enabled = true;
             decision.reason = FlagReason::Rollout;
             decision.rollout = Some(*rv);
+            decision.stored_rollout = true;
             self.rollout_passed.insert(fi);
             check_experiments = true;
         } else {
-            // Holdouts (§4.3).
-            let holdouts = self.holdouts_among(fi, &applicable);
+            // Holdouts (§4.3): those the stored record has not decided yet.
+            let undecided: Vec<usize> = match &stored {
+                Some(st) => applicable
+                    .iter()
+                    .copied()
+                    .filter(|&hi| {
+                        !recorded(&st.in_holdout, hi) && !recorded(&st.not_in_holdout, hi)
+                    })
+                    .collect(),
+                None => applicable.clone(),
+            };
+            let holdouts = self.holdouts_among(fi, &undecided);
             for &(hi, inside) in &holdouts {
                 let h = &settings.holdouts[hi];
                 decision.holdouts.push((h.id.clone(), inside));
@@ -1221,29 +1254,6 @@ impl<'s> Run<'s, '_> {
             });
         }
         decision
-    }
-}
-
-/// A stored record written back as it was read.
-fn record_of(st: &StoredFlag) -> Record {
-    let part = |id: &Option<Value>, key: &Option<String>, vid: &Option<Value>| {
-        key.as_ref().map(|k| {
-            (
-                id.clone().unwrap_or(Value::Null),
-                k.clone(),
-                vid.clone().unwrap_or(Value::Null),
-            )
-        })
-    };
-    Record {
-        rollout: part(&st.rollout_id, &st.rollout_key, &st.rollout_variation_id),
-        experiment: part(
-            &st.experiment_id,
-            &st.experiment_key,
-            &st.experiment_variation_id,
-        ),
-        in_holdout: (!st.in_holdout.is_empty()).then(|| st.in_holdout.clone()),
-        not_in_holdout: Some(st.not_in_holdout.clone()),
     }
 }
 

@@ -122,7 +122,8 @@ static void canon(sbuf *b, const jval *v, const char *const *skip) {
 
 /* POLICY §4: what must differ (time, randomness, SDK name/version, the debug event id). */
 static const char *const BODY_SKIP[] = {"time", "sessionId", "sId", "vwo_sdkName", "vwo_sdkVersion", "sn", "sv",
-                                        "eventId", "lv", NULL};
+                                        "eventId", "lv", "sdkInitTime", "settingsFetchTime",
+                                        "initConfig" /* the options as given: the C API's differ */, NULL};
 static const char *const QUERY_SKIP[] = {"eTime", "random", "sn", "sv", NULL};
 
 static void url_decode(char *s) {
@@ -431,7 +432,7 @@ static bool run_case(vwo_fme_client *c, const jval *req, const jval *cs, const c
 }
 
 static void run_corpus_file(const char *dir, const char *name, collector *col) {
-    char *path = str_printf("%s/fme/corpus/%s", dir, name);
+    char *path = str_printf("%s/%s", dir, name);
     char *text = read_file(path, NULL);
     jval *doc = text ? jparse(text) : NULL;
     CHECK(doc != NULL, "%s: cannot read", path);
@@ -447,10 +448,14 @@ static void run_corpus_file(const char *dir, const char *name, collector *col) {
     char *batch_text = batch ? str_printf(",\"batch_event_data\":{\"events_per_request\":%.0f}",
                                           jget(batch, "events_per_request")->n)
                              : strdup("");
+    const char *entry = jstr(launch, "entry") ? jstr(launch, "entry") : "vwo";
+    bool dev = jtruthy(jget(launch, "isDevelopmentMode"));
     char *options = str_printf("{\"sdk_key\":\"%s\",\"account_id\":%s,\"settings\":%s,\"base_url\":\"http://127.0.0.1:%d\","
-                               "\"poll_interval\":0,\"sdk_name\":\"vwo-fme-python-sdk\",\"language_version\":\"c\","
+                               "\"entry\":\"%s\",\"is_development_mode\":%s,\"sdk_name\":\"%s-fme-python-sdk\","
+                               "\"poll_interval\":0,\"language_version\":\"c\","
                                "\"logger_is_custom\":false,\"threading\":{\"enabled\":false}%s}",
-                               jstr(init, "sdk_key"), account, settings, collector_port(col), batch_text);
+                               jstr(init, "sdk_key"), account, settings, collector_port(col), entry, dev ? "true" : "false",
+                               entry, batch_text);
     mem_storage st = {PTHREAD_MUTEX_INITIALIZER, 0, 0, NULL, NULL, {0}};
     vwo_callbacks cb = {0};
     cb.logger = quiet_logger;
@@ -551,11 +556,8 @@ static void run_corpus_file(const char *dir, const char *name, collector *col) {
     free(path);
 }
 
-static void suite_corpus(const char *dir) {
-    collector *col = collector_start();
-    CHECK(col != NULL, "collector did not start");
-    if (!col) return;
-    char *cdir = str_printf("%s/fme/corpus", dir);
+/* The runs (`*__*.json`) of one directory, in name order. */
+static size_t run_dir(const char *cdir, collector *col) {
     DIR *d = opendir(cdir);
     CHECK(d != NULL, "%s: cannot open", cdir);
     char **names = NULL;
@@ -570,13 +572,25 @@ static void suite_corpus(const char *dir) {
     }
     if (d) closedir(d);
     qsort(names, n, sizeof *names, str_cmp);
-    CHECK(n == 16, "16 corpus runs, found %zu", n);
     for (size_t i = 0; i < n; i++) {
-        run_corpus_file(dir, names[i], col);
+        run_corpus_file(cdir, names[i], col);
         free(names[i]);
     }
     free(names);
-    free(cdir);
+    return n;
+}
+
+static void suite_corpus(const char *dir) {
+    collector *col = collector_start();
+    CHECK(col != NULL, "collector did not start");
+    if (!col) return;
+    char *corpus = str_printf("%s/fme/corpus", dir), *extra = str_printf("%s/fme/extra", dir);
+    size_t n = run_dir(corpus, col);
+    CHECK(n == 16, "16 corpus runs, found %zu", n);
+    n = run_dir(extra, col);
+    CHECK(n >= 4, "libvwo's own oracle runs, found %zu", n);
+    free(corpus);
+    free(extra);
     collector_stop(col);
 }
 
