@@ -265,3 +265,69 @@ fn an_invalid_polled_answer_keeps_the_current_settings() {
     assert!(client.settings_json().contains("\"weight\":100"));
     client.close();
 }
+
+#[test]
+fn a_gateway_resolves_location_segments_and_receives_every_event() {
+    // §5.5 against a fake gateway on 127.0.0.1 that answers `/get-user-details` (and everything else)
+    // with the visitor's details.
+    let server = TestServer::start();
+    server.set_body(
+        r#"{"location": {"country": "India", "city": "Pune"}, "userAgent": {"os": "Linux"}}"#,
+    );
+    let s = json!({"version": 1, "accountId": 7, "sdkKey": "key", "collectionPrefix": "eu01",
+        "features": [{"id": 1, "key": "geo", "name": "G", "type": "FEATURE_FLAG", "status": "ON",
+            "metrics": [], "rules": [{"type": "FLAG_ROLLOUT", "ruleKey": "r", "campaignId": 1, "variationId": 1}]}],
+        "campaigns": [{"id": 1, "type": "FLAG_ROLLOUT", "key": "geo_r", "name": "r", "status": "RUNNING",
+            "segments": {}, "variations": [{"id": 1, "name": "on", "weight": 100,
+                "segments": {"or": [{"and": [{"country": "India"}]}]}, "variables": []}]}]});
+    let mut o = options(&server);
+    o.base_url = None;
+    o.gateway_service = Some(format!("{}/some/path", server.base_url()));
+    o.settings = Some(s.to_string());
+    o.poll_interval = Some(Duration::ZERO);
+    o.batch_events = Some(vwo::client::BatchEventsConfig::default());
+    let client = FmeClient::init(o).unwrap();
+    // No IP, no user agent: no gateway call, and the location leaf sees no data.
+    assert!(!client.get_flag("geo", &json!({"id": "u1"})).is_enabled());
+    assert!(!paths(&server).contains(&"/get-user-details".to_owned()));
+    let flag = client.get_flag(
+        "geo",
+        &json!({"id": "u1", "ip_address": "203.0.113.9", "user_agent": "Mozilla/5.0 (X11)"}),
+    );
+    assert!(flag.is_enabled());
+    // Pre-resolved `_vwo` data: no call.
+    let calls = || {
+        paths(&server)
+            .iter()
+            .filter(|p| *p == "/get-user-details")
+            .count()
+    };
+    let before = calls();
+    let flag = client.get_flag(
+        "geo",
+        &json!({"id": "u2", "ip_address": "1.2.3.4", "_vwo": {"location": {"country": "Peru"}}}),
+    );
+    assert!(!flag.is_enabled());
+    assert_eq!(calls(), before);
+    assert!(client.flush_events());
+    let reqs = server.requests();
+    let details = reqs
+        .iter()
+        .find(|r| r.target.starts_with("/get-user-details"))
+        .unwrap();
+    assert_eq!(
+        details.target,
+        "/get-user-details?userAgent=Mozilla%2F5.0+%28X11%29&ipAddress=203.0.113.9"
+    );
+    // Through the gateway: no collection prefix, no batch endpoint (SDK batching is off), each
+    // impression its own `/events/t` POST.
+    assert!(reqs
+        .iter()
+        .all(|r| !r.target.starts_with("/eu01") && !r.target.contains("batch-events")));
+    let shown = reqs
+        .iter()
+        .filter(|r| r.target.starts_with("/events/t?en=vwo_variationShown"))
+        .count();
+    assert_eq!(shown, 1);
+    client.close();
+}

@@ -56,6 +56,8 @@ const INIT_KEYS: &[&str] = &[
     "language_version",
     "logger_is_custom",
     "threading",
+    "gateway_service",
+    "gatewayService",
     "delivery",
 ];
 
@@ -204,6 +206,46 @@ pub(crate) fn fme_options(root: &Value) -> Result<FmeOptions, Failure> {
     if let Some(v) = m.get("logger_is_custom").filter(|v| !v.is_null()) {
         o.logger_is_custom = Some(boolean(v, "logger_is_custom")?);
     }
+    if let Some((k, v)) = either(m, "gateway_service", "gatewayService")? {
+        // `{"url", "protocol"?, "port"?}` (§2.3).
+        let gm = object(v, k, &["url", "protocol", "port"])?;
+        let url = gm
+            .get("url")
+            .and_then(Value::as_str)
+            .filter(|u| !u.trim().is_empty())
+            .ok_or_else(|| bad(&format!("{k}.url"), "required: the gateway's URL"))?;
+        let mut full = url.trim().to_owned();
+        if !(full.starts_with("http://") || full.starts_with("https://")) {
+            if let Some(p) = gm.get("protocol").and_then(Value::as_str) {
+                if p == "http" || p == "https" {
+                    full = format!("{p}://{full}");
+                }
+            }
+        }
+        if let Some(port) = gm.get("port").and_then(Value::as_u64) {
+            let has_port = full
+                .split_once("://")
+                .map_or(full.as_str(), |(_, r)| r)
+                .split('/')
+                .next()
+                .is_some_and(|a| a.contains(':'));
+            if !has_port {
+                let (head, tail) = match full.split_once("://") {
+                    Some((s, r)) => {
+                        let (a, p) = r.split_once('/').map_or((r, ""), |(a, p)| (a, p));
+                        (format!("{s}://{a}:{port}"), p.to_owned())
+                    }
+                    None => (format!("{full}:{port}"), String::new()),
+                };
+                full = if tail.is_empty() {
+                    head
+                } else {
+                    format!("{head}/{tail}")
+                };
+            }
+        }
+        o.gateway_service = Some(full);
+    }
     if let Some(v) = m.get("threading").filter(|v| !v.is_null()) {
         // The reference's `threading: {"enabled", "max_workers"}`: libvwo always sends on its own
         // thread; the values are reported in the usage stats as the reference reports them.
@@ -277,6 +319,9 @@ unsafe fn json_arg(ptr: *const c_char, name: &str) -> Result<Option<Value>, Fail
 ///   `logger_is_custom` (usage stat `cl`; default: whether a `logger` callback is given),
 ///   `threading` (`{"enabled", "max_workers"}`: accepted for the reference's sake and reported in the
 ///   usage stats; libvwo always sends on its own delivery thread);
+/// * `gateway_service` / `gatewayService`: `{"url", "protocol"?, "port"?}`, the VWO Gateway Service:
+///   settings and events go through it (impressions one request each, SDK batching off) and
+///   user-agent and location segments are resolved by its `/get-user-details`;
 /// * `delivery`: as `vwo_client_launch`'s (timeouts, proxy, queue, retries, spool, close/flush
 ///   timeouts).
 ///

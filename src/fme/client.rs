@@ -74,6 +74,10 @@ pub struct FmeOptions {
     pub entry: Entry,
     /// Replaces both hosts (scheme, host, port: `proxy_url` of the reference, or a test server).
     pub base_url: Option<String>,
+    /// The VWO Gateway Service (`gateway_service.url`, §2.3, §5.5): settings and events go through it
+    /// (no collection prefix; impressions one request each; SDK batching off), and user-agent and
+    /// location segments are resolved by its `/get-user-details`. Takes precedence over `base_url`.
+    pub gateway_service: Option<String>,
     /// Storage connector (§6).
     pub storage: Option<Arc<dyn FlagStorage>>,
     /// Receives the log.
@@ -261,6 +265,8 @@ struct Inner {
     log_level: LogLevel,
     integrations: Option<Arc<dyn IntegrationsHook>>,
     batching: bool,
+    /// The gateway's base URL, when one is configured.
+    gateway: Option<String>,
     delivery: Delivery,
     transport: OnceLock<Arc<dyn Transport>>,
     delivery_options: DeliveryOptions,
@@ -323,7 +329,21 @@ impl FmeClient {
             .logger
             .clone()
             .unwrap_or_else(|| Arc::new(StderrLogger));
-        let base = options.base_url.as_deref().map(|b| b.trim_end_matches('/'));
+        let gateway = match &options.gateway_service {
+            Some(url) => Some(gateway_base(url)?),
+            None => None,
+        };
+        let base = gateway
+            .as_deref()
+            .or(options.base_url.as_deref())
+            .map(|b| b.trim_end_matches('/'));
+        if gateway.is_some() && options.batch_events.is_some() && LogLevel::Warning >= log_level {
+            logger.log(
+                LogLevel::Warning,
+                "Gateway service is configured. Event batching will be handled by the gateway. SDK batching is disabled.",
+            );
+        }
+        let batch_events = options.batch_events.clone().filter(|_| gateway.is_none());
         let events_base = base.unwrap_or(options.entry.events_base()).to_owned();
         let sender = Sender {
             account_id: options.account_id.clone(),
@@ -345,7 +365,7 @@ impl FmeClient {
         let transport = OnceLock::new();
         let collector = Collector::new(&events_base, None);
         let delivery = match options.event_sink.clone() {
-            Some(sink) => Delivery::sink(sink, collector, options.batch_events.as_ref()),
+            Some(sink) => Delivery::sink(sink, collector, batch_events.as_ref()),
             None => {
                 let t = delivery_options.transport()?;
                 let _ = transport.set(t.clone());
@@ -353,7 +373,7 @@ impl FmeClient {
                     &delivery_options,
                     collector,
                     t,
-                    options.batch_events.as_ref(),
+                    batch_events.as_ref(),
                     logger.clone(),
                     log_level,
                     false,
@@ -367,6 +387,7 @@ impl FmeClient {
             let flags = [
                 ("ig", options.integrations.is_some()),
                 ("eb", options.batch_events.is_some()),
+                ("gs", gateway.is_some()),
                 ("cl", custom_logger),
                 ("ss", options.storage.is_some()),
             ];
@@ -414,7 +435,8 @@ impl FmeClient {
             logger,
             log_level,
             integrations: options.integrations.clone(),
-            batching: options.batch_events.is_some(),
+            batching: batch_events.is_some(),
+            gateway: gateway.clone(),
             delivery,
             transport,
             delivery_options,
@@ -681,10 +703,12 @@ impl Inner {
     }
 
     fn install(&self, settings: FmeSettings, source: String) {
-        self.delivery.set_collector(Collector::new(
-            &self.events_base,
-            settings.collection_prefix.as_deref(),
-        ));
+        let prefix = settings
+            .collection_prefix
+            .as_deref()
+            .filter(|_| self.gateway.is_none());
+        self.delivery
+            .set_collector(Collector::new(&self.events_base, prefix));
         let sender = self.sender.clone();
         let batch = Arc::new(sender.batch_context());
         self.loaded.store(Some(Arc::new(Loaded {
@@ -835,7 +859,12 @@ impl Inner {
 
     /// A get_flag call's payloads: each into the SDK batch queue, or one `batch-events-v2` request
     /// (none when there is nothing to send: POLICY F2).
-    fn send_batch(&self, payloads: Vec<RenderedEvent>, sender: &Sender) {
+    fn send_batch(
+        &self,
+        payloads: Vec<RenderedEvent>,
+        sender: &Sender,
+        gateway_visitor: Option<(Option<&str>, Option<&str>)>,
+    ) {
         if payloads.is_empty() {
             return;
         }
@@ -845,7 +874,86 @@ impl Inner {
             }
             return;
         }
+        if let Some((ua, ip)) = gateway_visitor {
+            // With a gateway each impression is its own `/events/t` POST (§2.3).
+            let stamp = self.stamp();
+            for p in payloads {
+                let req =
+                    wire::single_request(sender, wire::VARIATION_SHOWN, &p, ua, ip, true, stamp);
+                self.hand_over(req);
+            }
+            return;
+        }
         self.hand_over(wire::batch_request(sender, &payloads));
+    }
+
+    /// With a gateway: the visitor's UA and IP for one-by-one impression requests.
+    fn gateway_visitor<'v>(&self, visit: &Visit<'v>) -> Option<(Option<&'v str>, Option<&'v str>)> {
+        self.gateway
+            .as_ref()
+            .map(|_| (visit.user_agent, visit.ip_address))
+    }
+
+    /// §5.5: the visitor's location and user-agent data from the gateway's `/get-user-details`, when
+    /// the feature (or a holdout) needs it, the context has a user agent or an IP, and no `_vwo` data.
+    fn resolve_gateway_data(
+        &self,
+        settings: &FmeSettings,
+        feature_key: &str,
+        ctx: &mut FlagContext,
+    ) {
+        let Some(gateway) = &self.gateway else {
+            return;
+        };
+        if ctx.gateway_data.is_some() || (ctx.user_agent.is_none() && ctx.ip_address.is_none()) {
+            return;
+        }
+        let needed = settings
+            .feature(feature_key)
+            .is_some_and(|f| f.needs_gateway)
+            || settings.holdouts.iter().any(|h| h.needs_gateway);
+        if !needed {
+            return;
+        }
+        let mut query = Vec::with_capacity(2);
+        if let Some(ua) = &ctx.user_agent {
+            query.push(("userAgent", ua.clone()));
+        }
+        if let Some(ip) = &ctx.ip_address {
+            query.push(("ipAddress", ip.clone()));
+        }
+        let req = EventRequest {
+            method: HttpMethod::Get,
+            path: "/get-user-details".to_owned(),
+            query,
+            headers: Vec::new(),
+            body: None,
+        };
+        let url = Collector::new(gateway, None).url(&req);
+        let answer = self
+            .transport()
+            .map_err(|e| e.to_string())
+            .and_then(|t| t.execute(&url, &req).map_err(|e| e.to_string()))
+            .and_then(|r| {
+                if r.status == 200 {
+                    serde_json::from_str::<Value>(&r.body).map_err(|e| e.to_string())
+                } else {
+                    Err(format!("HTTP status {}", r.status))
+                }
+            });
+        match answer {
+            Ok(Value::Object(m)) => ctx.gateway_data = Some(m),
+            Ok(_) => log_at!(
+                self,
+                LogLevel::Error,
+                "gateway get-user-details: not a JSON object"
+            ),
+            Err(e) => log_at!(
+                self,
+                LogLevel::Error,
+                "gateway get-user-details failed: {e}"
+            ),
+        }
     }
 
     fn sampled(&self, settings: &FmeSettings, percent: f64) -> bool {
@@ -991,6 +1099,8 @@ impl Inner {
             );
             return Flag::disabled(FlagReason::FeatureNotFound, Some(uuid), session_id);
         };
+        let mut ctx = ctx;
+        self.resolve_gateway_data(settings, key, &mut ctx);
         let sender = loaded.sender.clone();
         let visit = Visit {
             uuid: Some(&uuid),
@@ -1019,7 +1129,7 @@ impl Inner {
                 now,
                 stamp,
             );
-            self.send_batch(early, &sender);
+            self.send_batch(early, &sender, self.gateway_visitor(&visit));
         }
         if d.reason == FlagReason::InvalidContext(decision::ContextError::VariablesNotAnObject) {
             let t = ctx.unusable_variables.unwrap_or("NoneType");
@@ -1062,7 +1172,7 @@ impl Inner {
             now,
             stamp,
         );
-        self.send_batch(payloads, &sender);
+        self.send_batch(payloads, &sender, self.gateway_visitor(&visit));
         // A fresh holdout match sends no usage ping; the stored paths do (§4.2, §4.3).
         let fresh_holdout = matches!(d.reason, FlagReason::InHoldout(_)) && !d.stored;
         if settings.is_mau && !shown && !fresh_holdout {
@@ -1691,6 +1801,28 @@ fn poll(client: Weak<Inner>, stop: Arc<(Mutex<bool>, Condvar)>, interval: Durati
             ),
         }
     }
+}
+
+/// The gateway's base URL (§2.3): a URL with a scheme is parsed as it is; without one, `https://` is
+/// assumed; any path is dropped (only scheme, host and port are kept).
+fn gateway_base(url: &str) -> Result<String, Error> {
+    let url = url.trim();
+    let with_scheme = if url.starts_with("http://") || url.starts_with("https://") {
+        url.to_owned()
+    } else {
+        format!("https://{url}")
+    };
+    let (scheme, rest) = with_scheme
+        .split_once("://")
+        .ok_or_else(|| Error::options("gateway_service.url", "expected a URL"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() {
+        return Err(Error::options(
+            "gateway_service.url",
+            format_args!("no host in {url:?}"),
+        ));
+    }
+    Ok(format!("{scheme}://{authority}"))
 }
 
 /// The `sessionId` events carry: the context's when non-zero, else now.

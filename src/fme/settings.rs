@@ -249,11 +249,15 @@ pub struct Variation {
     pub variables: Vec<FmeVariable>,
     /// Salt (rollout, personalize: the rule's salt when on `variations[0]`).
     pub salt: Option<String>,
+    /// Its segments name a leaf only a gateway can resolve (§5.5).
+    pub needs_gateway: bool,
 }
 
 /// An FME campaign (the body of one or more rules).
 #[derive(Debug, Clone)]
 pub struct Campaign {
+    /// Its campaign-level segments name a leaf only a gateway can resolve (§5.5).
+    pub needs_gateway: bool,
     /// Id.
     pub id: Id,
     /// Type.
@@ -304,6 +308,8 @@ pub struct Feature {
     pub impact_campaign: Option<Id>,
     /// Per-decision debug events.
     pub is_debugger_enabled: bool,
+    /// A rule's targeting names a leaf only a gateway can resolve (§5.5).
+    pub needs_gateway: bool,
 }
 
 /// A holdout group.
@@ -323,6 +329,8 @@ pub struct Holdout {
     pub feature_ids: Vec<Id>,
     /// Metric identifiers.
     pub metrics: Vec<String>,
+    /// Its segments name a leaf only a gateway can resolve (§5.5).
+    pub needs_gateway: bool,
 }
 
 /// A mutually exclusive group.
@@ -447,9 +455,11 @@ fn campaign(raw: RawCampaign, ci: usize) -> Result<Campaign> {
                 })
                 .collect(),
             salt: truthy_string(v.salt),
+            needs_gateway: needs_gateway(v.segments.as_ref()),
         });
     }
     Ok(Campaign {
+        needs_gateway: needs_gateway(Some(&raw.segments)),
         id: raw.id,
         kind,
         key: raw.key,
@@ -460,6 +470,27 @@ fn campaign(raw: RawCampaign, ci: usize) -> Result<Campaign> {
         salt: truthy_string(raw.salt),
         variations,
     })
+}
+
+/// §5.5: whether a segment's JSON text names a leaf only a gateway resolves — a case-insensitive word
+/// match over the whole text (a custom variable *named* `os` matches too, as in the reference: §10
+/// Q20), or an `inlist(...)` operand of a `custom_variable`.
+fn needs_gateway(segments: Option<&Value>) -> bool {
+    // Constant patterns: they compile (`None` would only make every feature "no gateway needed").
+    static WORDS: once_cell::sync::Lazy<Option<regex::Regex>> = once_cell::sync::Lazy::new(|| {
+        regex::Regex::new(
+            r"(?i)\b(country|region|city|os|device_type|browser_string|ua|os_version|browser_version)\b",
+        )
+        .ok()
+    });
+    static INLIST: once_cell::sync::Lazy<Option<regex::Regex>> =
+        once_cell::sync::Lazy::new(|| regex::Regex::new(r"inlist\([^)]*\)").ok());
+    let Some(v) = segments else {
+        return false;
+    };
+    let text = v.to_string();
+    let matches = |re: &Option<regex::Regex>| re.as_ref().is_some_and(|r| r.is_match(&text));
+    matches(&WORDS) || (text.contains("\"custom_variable\"") && matches(&INLIST))
 }
 
 fn is_digits(s: &str) -> bool {
@@ -629,7 +660,20 @@ fn compile(raw: RawSettings) -> Result<FmeSettings> {
                     Id::Str(s) => !s.is_empty(),
                 }),
             is_debugger_enabled: f.is_debugger_enabled,
+            needs_gateway: false,
         });
+        let fi = features.len() - 1;
+        let needs = features[fi].rules.iter().any(|r| {
+            let c = &campaigns[r.campaign];
+            match c.kind {
+                RuleKind::Testing => c.needs_gateway,
+                _ => r
+                    .variations
+                    .first()
+                    .is_some_and(|&vi| c.variations[vi].needs_gateway),
+            }
+        });
+        features[fi].needs_gateway = needs;
     }
     let mut groups = FxHashMap::default();
     for (k, v) in raw.groups.iter().flatten() {
@@ -696,6 +740,7 @@ fn compile(raw: RawSettings) -> Result<FmeSettings> {
             is_global: h.is_global,
             feature_ids,
             metrics: h.metrics.into_iter().map(|m| m.identifier).collect(),
+            needs_gateway: needs_gateway(Some(&h.segments)),
         });
     }
     let account_id_text = raw.account_id.text;
@@ -756,6 +801,20 @@ mod tests {
         {"id": 1, "type": "FLAG_TESTING", "key": "f_t", "name": "t", "status": "RUNNING", "segments": {},
          "percentTraffic": 100, "variations": [{"id": 1, "name": "a", "weight": 50},
                                                {"id": 2, "name": "b", "weight": "50"}]}]}"#;
+
+    #[test]
+    fn gateway_need_is_a_word_match_over_the_segment_text() {
+        use serde_json::json;
+        let needs = |v: Value| needs_gateway(Some(&v));
+        assert!(needs(json!({"and": [{"country": "India"}]})));
+        assert!(needs(json!({"or": [{"browser_version": "gte(10)"}]})));
+        // §10 Q20: a custom variable named like a gateway leaf flags the feature too.
+        assert!(needs(json!({"or": [{"custom_variable": {"OS": "x"}}]})));
+        assert!(needs(json!({"or": [{"custom_variable": {"plan": "inlist(list-1)"}}]})));
+        assert!(!needs(json!({"or": [{"custom_variable": {"plan": "gold"}}]})));
+        assert!(!needs(json!({"or": [{"custom_variable": {"cosmos": "x"}}]})));
+        assert!(!needs_gateway(None));
+    }
 
     #[test]
     fn compiles_ranges_and_reads_numeric_strings() {
