@@ -1,6 +1,8 @@
 //! Regression tests for what the fuzz targets of `fuzz/` found (docs/RELIABILITY.md, "Fuzzing"): each
 //! test is a crashing or failing input, reduced to what matters, in the ordinary test suite.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use serde_json::json;
 use std::path::PathBuf;
 use vwo::events::spool::Spool;
