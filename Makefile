@@ -2,7 +2,7 @@
 CARGO ?= cargo
 
 .PHONY: all build demo test deps test-rust lint conformance bench clean test-c install bench-c c-quickstart \
-	test-python bench-python python-install go-lib test-go bench-go dist dist-lib test-dist
+	test-python bench-python python-install go-lib test-go bench-go dist dist-lib test-dist fuzz-smoke
 
 all: build
 
@@ -15,7 +15,7 @@ demo:
 	./target/c/quickstart src/bin/vwo-demo/settings.json
 
 # Every test of every layer, and the release (make dist) installed as its users install it.
-test: deps lint test-rust conformance test-c test-python test-go test-dist
+test: deps lint test-rust conformance fuzz-smoke test-c test-python test-go test-dist
 
 # Installs what the tests need when it is missing (apt-get, rustup, pip, cargo install), or stops at once
 # with the list of what is missing and how to install it (see tools/deps.sh).
@@ -24,6 +24,7 @@ deps:
 
 lint:
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
 test-rust:
@@ -34,6 +35,11 @@ conformance:
 
 bench:
 	$(CARGO) bench --bench workloads
+
+# Each cargo-fuzz target of fuzz/ for FUZZ_SECONDS (20) seconds, with the nightly toolchain; prints
+# "skipped: no nightly toolchain" without one (tools/fuzz.sh; docs/RELIABILITY.md, "Fuzzing").
+fuzz-smoke:
+	tools/fuzz.sh smoke
 
 clean:
 	$(CARGO) clean

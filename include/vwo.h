@@ -705,6 +705,9 @@ const char *vwo_client_get_feature_variable_text(const struct vwo_client *client
 //   `logger_is_custom` (usage stat `cl`; default: whether a `logger` callback is given),
 //   `threading` (`{"enabled", "max_workers"}`: accepted for the reference's sake and reported in the
 //   usage stats; libvwo always sends on its own delivery thread);
+// * `gateway_service` / `gatewayService`: `{"url", "protocol"?, "port"?}`, the VWO Gateway Service:
+//   settings and events go through it (impressions one request each, SDK batching off) and
+//   user-agent and location segments are resolved by its `/get-user-details`;
 // * `delivery`: as `vwo_client_launch`'s (timeouts, proxy, queue, retries, spool, close/flush
 //   timeouts).
 //

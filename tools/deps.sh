@@ -4,6 +4,8 @@
 #
 #   tools/deps.sh test   everything `make test` runs (it includes the release and its install tests)
 #   tools/deps.sh dist   only what `make dist` needs
+#   tools/deps.sh fuzz   only what `make fuzz-smoke` needs (cargo-fuzz; the nightly toolchain itself is
+#                        the caller's: tools/fuzz.sh skips without one)
 #
 # Installed here, each only when missing: Debian packages (apt-get, as root), the rustfmt and clippy
 # components (rustup), pytest (pip, for the machine's python3), cargo-zigbuild (cargo install, from
@@ -14,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-test}
 CARGO_ZIGBUILD_VERSION=0.24.1
+CARGO_FUZZ_VERSION=0.13.1
 TOOLS=target/tools
 
 missing=()      # what cannot be installed here: "what: how to get it"
@@ -24,6 +27,9 @@ have cargo && have rustc || missing+=("cargo and rustc >= 1.82: https://rustup.r
 have cc || apt+=(gcc)
 have make || apt+=(make)
 have strip && have objdump || apt+=(binutils)
+if [ "$mode" = fuzz ]; then
+    have c++ || apt+=(g++)      # libfuzzer-sys compiles libFuzzer
+fi
 have python3 || missing+=("python3 >= 3.9 with venv and pip: apt-get install python3 python3-venv python3-pip")
 if [ "$mode" = test ]; then
     have pkg-config || apt+=(pkg-config)
@@ -54,6 +60,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
 fi
 
+if [ "$mode" = fuzz ]; then
+    if ! cargo fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION\$"; then
+        echo "tools/deps.sh: cargo install cargo-fuzz $CARGO_FUZZ_VERSION (about 2 minutes)"
+        cargo install --quiet --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+    fi
+    exit 0
+fi
 if have rustup; then
     for c in rustfmt clippy; do
         rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"

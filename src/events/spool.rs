@@ -119,6 +119,12 @@ fn format_header() -> String {
     format!("{{\"k\":\"v\",\"v\":{FORMAT}}}\n")
 }
 
+/// The largest segment number and record id a spool writes or reads. Both start at 1 and grow by one
+/// per segment or event, so no spool reaches 2^53; a larger one in a file was not written by libvwo,
+/// and is ignored like any other line or file that is not ours (so that the numbers that follow it,
+/// `+ 1`, cannot overflow).
+const MAX_NUMBER: u64 = 1 << 53;
+
 /// The lock file's name in the spool directory.
 pub const LOCK_FILE: &str = "spool.lock";
 
@@ -413,15 +419,14 @@ impl Spool {
             let Some(rest) = name.strip_prefix("seg-") else {
                 continue;
             };
-            if let Some(no) = rest
-                .strip_suffix(".log")
-                .and_then(|n| n.parse::<u64>().ok())
-            {
+            let number = |ext: &str| {
+                rest.strip_suffix(ext)
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .filter(|&n| n <= MAX_NUMBER)
+            };
+            if let Some(no) = number(".log") {
                 logs.push(no);
-            } else if let Some(no) = rest
-                .strip_suffix(".ack")
-                .and_then(|n| n.parse::<u64>().ok())
-            {
+            } else if let Some(no) = number(".ack") {
                 acks.push(no);
             }
         }
@@ -434,8 +439,13 @@ impl Spool {
             let ack_path = seg_path(dir, no, "ack");
             let mut acked = HashSet::new();
             if let Ok(f) = File::open(&ack_path) {
-                for line in BufReader::new(f).lines().map_while(Result::ok) {
-                    if let Ok(id) = line.trim().parse::<u64>() {
+                // Lines as bytes: one that is not UTF-8 is skipped, not the end of the file.
+                for line in BufReader::new(f).split(b'\n').map_while(Result::ok) {
+                    if let Some(id) = std::str::from_utf8(&line)
+                        .ok()
+                        .and_then(|l| l.trim().parse::<u64>().ok())
+                        .filter(|&id| id <= MAX_NUMBER)
+                    {
                         max_id = max_id.max(id);
                         acked.insert(id);
                     }
@@ -448,14 +458,19 @@ impl Spool {
             // Format 1 until a header says otherwise (format 1 had none).
             let mut format = 1u64;
             let mut seg_recovered = Vec::new();
-            for line in BufReader::new(f).lines().map_while(Result::ok) {
+            for line in BufReader::new(f).split(b'\n').map_while(Result::ok) {
                 // A line cut by a crash, or not ours, is skipped: its event was never acknowledged
-                // to anyone as spooled (the write that carried it did not complete).
-                let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                // to anyone as spooled (the write that carried it did not complete). Read as bytes,
+                // so that a line that is not UTF-8 (a write cut inside a character) is skipped too
+                // rather than ending the segment.
+                let Ok(v) = serde_json::from_slice::<Value>(&line) else {
                     continue;
                 };
                 // Ids never repeat within the directory, whatever the format of the segment.
                 let id = v.get("id").and_then(Value::as_u64).unwrap_or(0);
+                if id > MAX_NUMBER {
+                    continue;
+                }
                 max_id = max_id.max(id);
                 if format > FORMAT {
                     continue;

@@ -1282,3 +1282,40 @@ pub unsafe extern "C" fn vwo_test_panic_on(export_name: *const c_char) -> vwo_st
         Ok(())
     })
 }
+
+/// The option parsers of this layer as plain functions, for the fuzz targets in `fuzz/` (which cannot
+/// reach the crate-private modules). Not part of the API: hidden, and may change at any time. A failure
+/// is the status and the message the export would return.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::boundary::Failure;
+    use super::vwo_status;
+    use crate::{CallOptions, LaunchOptions};
+    use serde_json::Value;
+
+    fn plain(f: Failure) -> (vwo_status, String) {
+        (f.status, f.message)
+    }
+
+    /// The `options_json` text of `vwo_client_launch`, parsed (nothing is launched or opened).
+    pub fn launch_options(text: &str) -> Result<LaunchOptions, (vwo_status, String)> {
+        let v = super::parse_json(text, "options_json").map_err(plain)?;
+        super::options::launch_options(Some(&v))
+            .map(|p| p.options)
+            .map_err(plain)
+    }
+
+    /// The `options_json` text of a decision export, through the per-thread cache those use.
+    pub fn call_options(text: &str) -> Result<CallOptions, (vwo_status, String)> {
+        super::call_options::call_options(text)
+            .map(|o| (*o).clone())
+            .map_err(plain)
+    }
+
+    /// The `options_json` text of a track export: the options and the revenue apart.
+    pub fn track_options(text: &str) -> Result<(CallOptions, Option<Value>), (vwo_status, String)> {
+        super::call_options::track_options(text)
+            .map(|(o, r)| ((*o).clone(), r))
+            .map_err(plain)
+    }
+}
