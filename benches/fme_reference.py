@@ -19,7 +19,7 @@ when an experiment rule assigned one, else the rollout's, else 0.
 
 Setup (its own venv; the official SDK and its pins from PyPI):
 
-    python3 -m venv target/fme-ref && target/fme-ref/bin/pip install -r ../shared/oracle-fme/requirements.txt
+    make fme-ref-venv   # = python3 -m venv target/fme-ref && target/fme-ref/bin/pip install -r benches/fme_reference_requirements.txt
     target/fme-ref/bin/python benches/fme_reference.py [--settings F] [--ops N] [--reps R]
 """
 import argparse
