@@ -155,6 +155,12 @@ pub fn gen_ops(n_keys: usize, n: usize, seed: u32) -> Vec<Op> {
 /// profile's context in place (no allocation), so the contexts need not exist per call.
 pub struct Contexts(Vec<Value>);
 
+impl Default for Contexts {
+    fn default() -> Self {
+        Contexts::new()
+    }
+}
+
 impl Contexts {
     pub fn new() -> Contexts {
         Contexts(
@@ -304,7 +310,7 @@ pub fn reference_python() -> Option<PathBuf> {
 }
 
 /// Runs `benches/fme_reference.py` (its JSON line), or says why not.
-pub fn run_reference(python: &PathBuf, ops: usize, memoize: bool) -> Result<Value, String> {
+pub fn run_reference(python: &std::path::Path, ops: usize, memoize: bool) -> Result<Value, String> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/fme_reference.py");
     let mut cmd = std::process::Command::new(python);
     cmd.arg(&script).arg("--ops").arg(ops.to_string());
