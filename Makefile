@@ -1,7 +1,7 @@
 # libvwo — the two commands of the README are `make demo` and `make test`.
 CARGO ?= cargo
 
-.PHONY: all build demo test deps test-rust lint conformance bench clean test-c install bench-c c-quickstart \
+.PHONY: all build demo test deps test-rust lint conformance bench bench-fme fme-ref-venv clean test-c install bench-c c-quickstart \
 	test-python bench-python python-install go-lib test-go bench-go dist dist-lib test-dist fuzz-smoke
 
 all: build
@@ -40,6 +40,16 @@ bench:
 # "skipped: no nightly toolchain" without one (tools/fuzz.sh; docs/RELIABILITY.md, "Fuzzing").
 fuzz-smoke:
 	tools/fuzz.sh smoke
+
+# FW1 (FME get_flag, 50 vs 500 features) with vwo-fme-python-sdk 1.65.0 over the same stream in the same
+# run (docs/PERFORMANCE.md, "FME"). `make bench` runs FW1 too, with the reference when target/fme-ref exists.
+FME_REF := $(CURDIR)/target/fme-ref
+fme-ref-venv:
+	@[ -x $(FME_REF)/bin/python ] || { $(PYTHON) -m venv $(FME_REF) \
+		&& $(FME_REF)/bin/pip install --quiet --disable-pip-version-check -r benches/fme_reference_requirements.txt; }
+
+bench-fme: fme-ref-venv
+	VWO_FME_REF_PYTHON=$(FME_REF)/bin/python $(CARGO) bench --bench workloads -- fw1
 
 clean:
 	$(CARGO) clean

@@ -7,7 +7,7 @@
 //! Usage:
 //!   cargo bench --bench workloads                     # everything, 3+ timed repetitions
 //!   cargo bench --bench workloads -- --quick          # CI smoke: 1 repetition each (or VWO_BENCH_QUICK=1)
-//!   cargo bench --bench workloads -- w1 w3d           # only some workloads (w1 w2 w3 w3d w4 mt)
+//!   cargo bench --bench workloads -- w1 w3d           # only some workloads (w1 w2 w3 w3d w4 mt fw1)
 //!
 //! The call sequences (keys, user ids, option structs) are built before any timing. Events are built and
 //! queued (batching on, development mode off) and handed to a counting sink that sends nothing, like the
@@ -15,6 +15,7 @@
 //! reference, or a workload panics; a missed performance target is reported but does not fail the run.
 
 mod common;
+mod fw1;
 
 use common::{pick_user, profiles, Lcg};
 use serde_json::{json, Value};
@@ -327,7 +328,7 @@ struct Row {
     ns_per_op: Vec<f64>,
     latency: Option<Latency>,
     target: Option<f64>, // ns/op
-    python: &'static str,
+    python: String,
     node: &'static str,
     note: String,
 }
@@ -436,7 +437,7 @@ fn w1(cfg: &Config, rep: &mut Report) {
         ns_per_op: samples,
         latency: Some(lat),
         target: Some(300.0),
-        python: "94.7 µs",
+        python: "94.7 µs".into(),
         node: "66.2 µs",
         note: format!("{decided} decided"),
     });
@@ -463,7 +464,7 @@ fn w3d(cfg: &Config, rep: &mut Report) {
         ns_per_op: samples,
         latency: Some(lat),
         target: Some(400.0),
-        python: "131.0 µs",
+        python: "131.0 µs".into(),
         node: "76.8 µs",
         note: format!("{decided} decided"),
     });
@@ -541,7 +542,7 @@ fn w3(cfg: &Config, rep: &mut Report) {
         ns_per_op: warm,
         latency: None,
         target: Some(5e6),
-        python: "175 ms",
+        python: "175 ms".into(),
         node: "74 ms",
         note: format!(
             "cold {}, RSS +{:.2} MiB",
@@ -635,7 +636,7 @@ fn w2(cfg: &Config, rep: &mut Report) {
         ns_per_op: a_s,
         latency: Some(percentiles(lat_a)),
         target: Some(2000.0),
-        python: "202.6 µs",
+        python: "202.6 µs".into(),
         node: "97.0 µs",
         note: format!("{a_dec} decided"),
     });
@@ -646,7 +647,7 @@ fn w2(cfg: &Config, rep: &mut Report) {
         ns_per_op: t_s,
         latency: Some(percentiles(lat_t)),
         target: Some(2000.0),
-        python: "257.2 µs",
+        python: "257.2 µs".into(),
         node: "129.3 µs",
         note: format!("{t_dec} goals tracked"),
     });
@@ -707,7 +708,7 @@ fn w4(cfg: &Config, rep: &mut Report) {
         ns_per_op: samples,
         latency: Some(percentiles(lat)),
         target: None,
-        python: "160.5 µs",
+        python: "160.5 µs".into(),
         node: "78.3 µs",
         note: format!("{on} non-null"),
     });
@@ -810,7 +811,7 @@ fn mt(cfg: &Config, rep: &mut Report) {
         ns_per_op: two.iter().map(|t| 1e9 / t).collect(),
         latency: None,
         target: None,
-        python: "",
+        python: "".into(),
         node: "",
         note: format!(
             "{speedup:.2}× the 1-thread throughput (arithmetic loop: {machine:.2}×); CPU/call ×{:.2}",
@@ -844,6 +845,155 @@ fn spin_scaling() -> f64 {
     2.0 * one / two
 }
 
+/// FW1: FME `get_flag` over 50 and 500 features, events to a loopback collector (benches/fw1).
+fn fw1_workload(cfg: &Config, rep: &mut Report) {
+    const OPS: usize = 200_000;
+    let counts = Arc::new(fw1::Collected::default());
+    let port = fw1::start_collector(counts.clone());
+    let keys50 = fw1::feature_keys(fw1::SETTINGS_50);
+    let keys500 = fw1::feature_keys(fw1::SETTINGS_500);
+    let c50 = fw1::client(fw1::SETTINGS_50, port);
+    let c500 = fw1::client(fw1::SETTINGS_500, port);
+    let ops50 = fw1::gen_ops(keys50.len(), OPS, 1);
+    let ops500 = fw1::gen_ops(keys500.len(), OPS, 1);
+    let mut ctx = fw1::Contexts::new();
+    fw1::pass(
+        &c50,
+        &keys50,
+        &fw1::gen_ops(keys50.len(), 20_000, 1001),
+        &mut ctx,
+    );
+    fw1::pass(
+        &c500,
+        &keys500,
+        &fw1::gen_ops(keys500.len(), 20_000, 1001),
+        &mut ctx,
+    );
+
+    // The checked passes: digest, and every impression the calls queued reached the collector.
+    let shown0 = counts.impressions.load(Ordering::Relaxed);
+    let chk50 = fw1::checked_pass(&c50, &keys50, &ops50, &mut ctx);
+    let shown = counts.impressions.load(Ordering::Relaxed) - shown0;
+    rep.check("FW1 impressions at the collector", shown, chk50.impressions);
+    let chk500 = fw1::checked_pass(&c500, &keys500, &ops500, &mut ctx);
+    let ok = rep.check("FW1 digest", chk50.digest.as_str(), fw1::FW1_DIGEST);
+    rep.extra.push(format!(
+        "FW1 digest {} ({} enabled, {} with an experiment variation, {} impressions delivered to the collector) {}; \
+         500 features: digest {} ({} enabled)",
+        chk50.digest,
+        chk50.enabled,
+        chk50.experiments,
+        shown,
+        if ok { "OK (= vwo-fme-python-sdk 1.65.0)" } else { "MISMATCH" },
+        chk500.digest,
+        chk500.enabled,
+    ));
+
+    // Timed passes, 50 and 500 features alternately, and the context-writing loop alone.
+    let n = OPS as f64;
+    let (mut s50, mut s500, mut f50, mut base) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut timed =
+        |s50: &mut Vec<f64>, s500: &mut Vec<f64>, f50: &mut Vec<f64>, base: &mut Vec<f64>| {
+            for _ in 0..cfg.reps {
+                let (calls, with_flush) = fw1::pass(&c50, &keys50, &ops50, &mut ctx);
+                s50.push(calls as f64 / n);
+                f50.push(with_flush as f64 / n);
+                s500.push(fw1::pass(&c500, &keys500, &ops500, &mut ctx).0 as f64 / n);
+                base.push(fw1::context_only_pass(&keys50, &ops50, &mut ctx) as f64 / n);
+            }
+        };
+    timed(&mut s50, &mut s500, &mut f50, &mut base);
+
+    // vwo-fme-python-sdk over the same stream, in the same run, then the Rust passes again.
+    let mut python = String::new();
+    match (cfg.quick, fw1::reference_python()) {
+        (true, _) => rep
+            .extra
+            .push("FW1 reference (vwo-fme-python-sdk): skipped in quick mode".into()),
+        (false, None) => rep.extra.push(
+            "FW1 reference (vwo-fme-python-sdk): skipped, no venv: create it with `make fme-ref-venv` \
+             (target/fme-ref) or point VWO_FME_REF_PYTHON at a python that has vwo-fme-python-sdk 1.65.0"
+                .into(),
+        ),
+        (false, Some(py)) => {
+            let as_is_ops: usize = std::env::var("VWO_FME_REF_AS_IS_OPS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(300);
+            eprintln!("[fw1: vwo-fme-python-sdk, {as_is_ops} calls as it is, then {OPS} with the schema check memoized]");
+            let as_is = fw1::run_reference(&py, as_is_ops, false);
+            let full = fw1::run_reference(&py, OPS, true);
+            timed(&mut s50, &mut s500, &mut f50, &mut base);
+            let ours = median(&s50);
+            match (&as_is, &full) {
+                (Ok(a), Ok(f)) => {
+                    let a_ns = a["median_ns"].as_f64().unwrap_or(f64::NAN);
+                    let f_ns = f["median_ns"].as_f64().unwrap_or(f64::NAN);
+                    let digest = f["digest"].as_str().unwrap_or("");
+                    rep.check("FW1 digest of vwo-fme-python-sdk", digest, chk50.digest.as_str());
+                    python = fmt_ns(a_ns);
+                    rep.extra.push(format!(
+                        "FW1 vwo-fme-python-sdk 1.65.0, same run: {} per get_flag as the SDK is (first {as_is_ops} calls; \
+                         it validates the whole settings document against its JSON schema on every call) = {:.0}× libvwo's {}; \
+                         {} per call with that check memoized (all {OPS} calls, digest {digest} {}) = {:.0}×",
+                        fmt_ns(a_ns),
+                        a_ns / ours,
+                        fmt_ns(ours),
+                        fmt_ns(f_ns),
+                        if digest == chk50.digest { "equal to libvwo's" } else { "DIFFERENT" },
+                        f_ns / ours,
+                    ));
+                }
+                _ => {
+                    let why = [as_is.err(), full.err()].into_iter().flatten().collect::<Vec<_>>().join("; ");
+                    rep.failures.push(format!("FW1 reference: {why}"));
+                }
+            }
+        }
+    }
+    let (m50, m500) = (median(&s50), median(&s500));
+    rep.target(
+        "FW1 flat in features",
+        m500 <= 1.25 * m50,
+        format!(
+            "500 features {} vs 50 features {}",
+            fmt_ns(m500),
+            fmt_ns(m50)
+        ),
+    );
+    rep.extra.push(format!(
+        "FW1 per get_flag: 50 features {} (with the final flush_events {}), 500 features {} = {:.2}× (same run, \
+         alternating passes); writing the user id into the context alone {}",
+        fmt_ns(m50),
+        fmt_ns(median(&f50)),
+        fmt_ns(m500),
+        m500 / m50,
+        fmt_ns(median(&base)),
+    ));
+    rep.rows.push(Row {
+        name: "FW1 get_flag (50)",
+        ops: OPS,
+        reps: s50.len(),
+        ns_per_op: s50,
+        latency: Some(percentiles(chk50.latencies)),
+        target: Some(500.0),
+        python,
+        node: "",
+        note: format!("{} enabled", chk50.enabled),
+    });
+    rep.rows.push(Row {
+        name: "FW1 get_flag (500)",
+        ops: OPS,
+        reps: s500.len(),
+        ns_per_op: s500,
+        latency: Some(percentiles(chk500.latencies)),
+        target: Some(500.0),
+        python: "".into(),
+        node: "",
+        note: format!("{:.2}× the 50-feature cost", m500 / m50),
+    });
+}
+
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -874,13 +1024,14 @@ fn main() {
 
     // W3 first: its RSS delta is cleanest in a fresh process.
     type Workload = fn(&Config, &mut Report);
-    let workloads: [(&str, Workload); 6] = [
+    let workloads: [(&str, Workload); 7] = [
         ("w3", w3),
         ("w1", w1),
         ("w3d", w3d),
         ("w2", w2),
         ("w4", w4),
         ("mt", mt),
+        ("fw1", fw1_workload),
     ];
     let load0 = loadavg();
     let t_all = Instant::now();

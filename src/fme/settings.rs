@@ -810,9 +810,15 @@ mod tests {
         assert!(needs(json!({"or": [{"browser_version": "gte(10)"}]})));
         // §10 Q20: a custom variable named like a gateway leaf flags the feature too.
         assert!(needs(json!({"or": [{"custom_variable": {"OS": "x"}}]})));
-        assert!(needs(json!({"or": [{"custom_variable": {"plan": "inlist(list-1)"}}]})));
-        assert!(!needs(json!({"or": [{"custom_variable": {"plan": "gold"}}]})));
-        assert!(!needs(json!({"or": [{"custom_variable": {"cosmos": "x"}}]})));
+        assert!(needs(
+            json!({"or": [{"custom_variable": {"plan": "inlist(list-1)"}}]})
+        ));
+        assert!(!needs(
+            json!({"or": [{"custom_variable": {"plan": "gold"}}]})
+        ));
+        assert!(!needs(
+            json!({"or": [{"custom_variable": {"cosmos": "x"}}]})
+        ));
         assert!(!needs_gateway(None));
     }
 
