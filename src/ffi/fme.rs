@@ -7,7 +7,10 @@ use super::boundary::{guard, guard_status, Failure};
 use super::callbacks::{vwo_callbacks, Plugins};
 use super::convert::{arg_opt_str, arg_str, non_null, owned_c_string, parse_json, write_out};
 use super::options::{bad, boolean, count, delivery, object, string};
-use super::{report_of, vwo_delivery_counters, vwo_flush_report, vwo_status, VWO_TIMEOUT_DEFAULT};
+use super::{
+    network_failure, report_of, vwo_delivery_counters, vwo_flush_report, vwo_status,
+    VWO_TIMEOUT_DEFAULT,
+};
 use crate::client::BatchEventsConfig;
 use crate::fme::{DecisionSource, Entry, Flag, FlagReason, FmeClient, FmeOptions, RuleInfo};
 use crate::log::LogLevel;
@@ -367,13 +370,7 @@ pub unsafe extern "C" fn vwo_fme_client_init(
         }
         let flush_timeout = options.delivery.flush_timeout;
         let close_timeout = options.delivery.close_timeout;
-        let client = FmeClient::init(options).map_err(|e| {
-            let mut f = Failure::from_error(&e);
-            if f.status == vwo_status::VWO_INTERNAL {
-                f.status = vwo_status::VWO_NETWORK;
-            }
-            f
-        })?;
+        let client = FmeClient::init(options).map_err(network_failure)?;
         let handle = Box::into_raw(Box::new(vwo_fme_client {
             client,
             flush_timeout,
@@ -446,12 +443,7 @@ pub unsafe extern "C" fn vwo_fme_client_flush(
         } else {
             Duration::from_millis(timeout_ms)
         };
-        let before = h.client.counters().map(|c| c.failed + c.dropped);
-        let report = h.client.flush(Some(timeout));
-        let delivered = match &report {
-            Some(r) => r.completed && Some(r.counters.failed + r.counters.dropped) == before,
-            None => true,
-        };
+        let (delivered, report) = h.client.flush(Some(timeout));
         if !delivered_out.is_null() {
             // SAFETY: non-NULL; valid for a write (caller's contract).
             unsafe { write_out(delivered_out, delivered) };
@@ -528,13 +520,9 @@ pub unsafe extern "C" fn vwo_fme_update_settings(
         let h = unsafe { client_ref(client) }?;
         // SAFETY: as above.
         let text = unsafe { arg_opt_str(settings_json, "settings_json") }?;
-        h.client.update_settings(text, is_via_webhook).map_err(|e| {
-            let mut f = Failure::from_error(&e);
-            if f.status == vwo_status::VWO_INTERNAL {
-                f.status = vwo_status::VWO_NETWORK;
-            }
-            f
-        })
+        h.client
+            .update_settings(text, is_via_webhook)
+            .map_err(network_failure)
     })
 }
 

@@ -119,15 +119,12 @@ pub struct FmeOptions {
     pub random: Option<Arc<dyn RandomSource>>,
 }
 
-/// The settings in force: compiled, their source text (`GetOriginalSettings`), and what events built
-/// for them are sent with.
+/// The settings in force: compiled, and their source text (`GetOriginalSettings`).
 pub struct Loaded {
     /// Compiled settings.
     pub settings: FmeSettings,
     /// The JSON text they were compiled from.
     pub source: String,
-    sender: Sender,
-    batch: Arc<crate::events::EventContext>,
 }
 
 /// A rule's part in a decision.
@@ -256,6 +253,8 @@ pub struct FmeClient {
 struct Inner {
     loaded: ArcSwapOption<Loaded>,
     sender: Sender,
+    /// The dispatcher's context of this client's SDK batch queue (`batch-events-v2` batches).
+    batch: Arc<crate::events::EventContext>,
     /// Where events go (the collection prefix of the settings in force is added).
     events_base: String,
     settings_base: String,
@@ -427,6 +426,7 @@ impl FmeClient {
         });
         let inner = Arc::new(Inner {
             loaded: ArcSwapOption::empty(),
+            batch: Arc::new(sender.batch_context()),
             sender,
             events_base,
             settings_base,
@@ -612,20 +612,21 @@ impl FmeClient {
     /// `flush_events()`: sends every queued batch now and waits (up to the flush timeout) for what was
     /// queued before the call. `true` when it was all delivered (POLICY F3).
     pub fn flush_events(&self) -> bool {
-        let failed_before = self.inner.delivery.counters().map(|c| c.failed + c.dropped);
-        match self.inner.delivery.flush(None) {
-            Some(report) => {
-                report.completed
-                    && Some(report.counters.failed + report.counters.dropped) == failed_before
-            }
-            None => true,
-        }
+        self.flush(None).0
     }
 
     /// Sends every queued batch now and waits up to `timeout` (default: the delivery options' flush
-    /// timeout) for what was queued before the call. `None` for a host event sink (handed over at once).
-    pub fn flush(&self, timeout: Option<Duration>) -> Option<crate::FlushReport> {
-        self.inner.delivery.flush(timeout)
+    /// timeout) for what was queued before the call: whether all of it was delivered (nothing failed
+    /// or dropped meanwhile), and the dispatcher's report (`None` for a host event sink, which gets
+    /// everything at once).
+    pub fn flush(&self, timeout: Option<Duration>) -> (bool, Option<crate::FlushReport>) {
+        let before = self.inner.delivery.counters().map(|c| c.failed + c.dropped);
+        let report = self.inner.delivery.flush(timeout);
+        let delivered = match &report {
+            Some(r) => r.completed && Some(r.counters.failed + r.counters.dropped) == before,
+            None => true,
+        };
+        (delivered, report)
     }
 
     /// The delivery counters (`None` for a host event sink).
@@ -709,23 +710,13 @@ impl Inner {
             .filter(|_| self.gateway.is_none());
         self.delivery
             .set_collector(Collector::new(&self.events_base, prefix));
-        let sender = self.sender.clone();
-        let batch = Arc::new(sender.batch_context());
-        self.loaded.store(Some(Arc::new(Loaded {
-            settings,
-            source,
-            sender,
-            batch,
-        })));
+        self.loaded
+            .store(Some(Arc::new(Loaded { settings, source })));
     }
 
-    /// Queues one payload in the SDK batch queue (built for the settings in force).
+    /// Queues one payload in the SDK batch queue.
     fn enqueue(&self, payload: RenderedEvent) {
-        let ctx = match self.loaded() {
-            Some(l) => l.batch.clone(),
-            None => Arc::new(self.sender.batch_context()),
-        };
-        if let Err(e) = self.delivery.enqueue(&ctx, payload) {
+        if let Err(e) = self.delivery.enqueue(&self.batch, payload) {
             log_at!(
                 self,
                 LogLevel::Error,
@@ -997,15 +988,11 @@ impl Inner {
 
     fn send_debug(&self, props: DebugProps) {
         let stamp = self.stamp();
-        let sender = match self.loaded() {
-            Some(l) => l.sender.clone(),
-            None => self.sender.clone(),
-        };
+        let sender = &self.sender;
         let event_id = wire::debug_event_id(&self.sender.sdk_key, &random_uuid());
-        let payload = wire::sdk_debug(&sender, &self.sdk_uuid, props, &event_id, stamp);
+        let payload = wire::sdk_debug(sender, &self.sdk_uuid, props, &event_id, stamp);
         // Debug events are always sent on their own, never batched.
-        let req =
-            wire::single_request(&sender, wire::SDK_DEBUG, &payload, None, None, false, stamp);
+        let req = wire::single_request(sender, wire::SDK_DEBUG, &payload, None, None, false, stamp);
         self.hand_over(req);
     }
 
@@ -1101,7 +1088,7 @@ impl Inner {
         };
         let mut ctx = ctx;
         self.resolve_gateway_data(settings, key, &mut ctx);
-        let sender = loaded.sender.clone();
+        let sender = &self.sender;
         let visit = Visit {
             uuid: Some(&uuid),
             session_id: event_session(session_id, now),
@@ -1119,7 +1106,7 @@ impl Inner {
         if !d.early_impressions.is_empty() {
             let stamp = self.stamp();
             let early = self.payloads(
-                &sender,
+                sender,
                 settings,
                 &ctx,
                 &d.early_impressions,
@@ -1129,7 +1116,7 @@ impl Inner {
                 now,
                 stamp,
             );
-            self.send_batch(early, &sender, self.gateway_visitor(&visit));
+            self.send_batch(early, sender, self.gateway_visitor(&visit));
         }
         if d.reason == FlagReason::InvalidContext(decision::ContextError::VariablesNotAnObject) {
             let t = ctx.unusable_variables.unwrap_or("NoneType");
@@ -1162,7 +1149,7 @@ impl Inner {
         let stamp = self.stamp();
         let shown = !d.impressions.is_empty() || !d.early_impressions.is_empty();
         let payloads = self.payloads(
-            &sender,
+            sender,
             settings,
             &ctx,
             &d.impressions,
@@ -1172,11 +1159,11 @@ impl Inner {
             now,
             stamp,
         );
-        self.send_batch(payloads, &sender, self.gateway_visitor(&visit));
+        self.send_batch(payloads, sender, self.gateway_visitor(&visit));
         // A fresh holdout match sends no usage ping; the stored paths do (§4.2, §4.3).
         let fresh_holdout = matches!(d.reason, FlagReason::InHoldout(_)) && !d.stored;
         if settings.is_mau && !shown && !fresh_holdout {
-            let payload = wire::fe_track_usage(&sender, &visit, stamp);
+            let payload = wire::fe_track_usage(sender, &visit, stamp);
             self.send_single(
                 wire::FE_TRACK_USAGE,
                 payload,
@@ -1490,7 +1477,7 @@ impl Inner {
             );
             return false;
         }
-        let sender = loaded.sender.clone();
+        let sender = &self.sender;
         let visit = Visit {
             uuid: uuid.as_deref(),
             session_id,
@@ -1498,8 +1485,8 @@ impl Inner {
             ip_address: ctx.ip_address.as_deref(),
         };
         let stamp = self.stamp();
-        let payload = wire::custom_event(&sender, &visit, name, properties, stamp);
-        self.send_visitor_event(&sender, name, payload, &visit, stamp);
+        let payload = wire::custom_event(sender, &visit, name, properties, stamp);
+        self.send_visitor_event(sender, name, payload, &visit, stamp);
         if let Some(hook) = &self.integrations {
             let mut m = Map::new();
             m.insert("event_name".into(), Value::from(name.as_str()));
@@ -1637,7 +1624,7 @@ impl Inner {
         let uuid = (!ctx.id.is_empty()).then(|| decision::visitor_uuid(settings, &ctx.id));
         let now = self.now_secs();
         let session_id = event_session(ctx.session_id.unwrap_or(now), now);
-        let sender = loaded.sender.clone();
+        let sender = &self.sender;
         let visit = Visit {
             uuid: uuid.as_deref(),
             session_id,
@@ -1645,8 +1632,8 @@ impl Inner {
             ip_address: ctx.ip_address.as_deref(),
         };
         let stamp = self.stamp();
-        let payload = wire::sync_visitor_prop(&sender, &visit, &attributes, stamp);
-        self.send_visitor_event(&sender, wire::SYNC_VISITOR_PROP, payload, &visit, stamp);
+        let payload = wire::sync_visitor_prop(sender, &visit, &attributes, stamp);
+        self.send_visitor_event(sender, wire::SYNC_VISITOR_PROP, payload, &visit, stamp);
     }
 
     // ------------------------------------------------------------------------------------------------
