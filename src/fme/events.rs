@@ -156,6 +156,22 @@ fn close_payload(
 /// The usage statistics attached to rule impressions (§7.7), as an ordered map (empty: none).
 pub type UsageStats = Map<String, Value>;
 
+/// Usage stats as impressions carry them (`vwoMeta`): rendered once, as `json.dumps` writes the map.
+#[derive(Debug, Clone)]
+pub struct RenderedUsage(String);
+
+impl RenderedUsage {
+    /// `None` for empty stats (impressions carry no `vwoMeta` then).
+    pub fn of(stats: &UsageStats) -> Option<RenderedUsage> {
+        if stats.is_empty() {
+            return None;
+        }
+        let mut out = String::new();
+        write_dumps(&mut out, &Value::Object(stats.clone()));
+        Some(RenderedUsage(out))
+    }
+}
+
 /// A rule's or whitelisting's `vwo_variationShown` (§7.4a): `id` = campaign id, `variation` = the
 /// variation id as a string, `isFirst: 1`, the usage stats when non-empty; visitor props: the
 /// post-segmentation variables present in `custom_variables`, then `ip` when an IP was given.
@@ -165,7 +181,7 @@ pub fn variation_shown(
     v: &Visit,
     campaign_id: &Id,
     variation: &str,
-    usage: Option<&UsageStats>,
+    usage: Option<&RenderedUsage>,
     post_segmentation: &[(String, Value)],
     stamp: Stamp,
 ) -> RenderedEvent {
@@ -176,9 +192,9 @@ pub fn variation_shown(
     out.push_str(", \"variation\": ");
     write_json_string(&mut out, variation);
     out.push_str(", \"isFirst\": 1");
-    if let Some(u) = usage.filter(|u| !u.is_empty()) {
+    if let Some(u) = usage {
         out.push_str(", \"vwoMeta\": ");
-        write_dumps(&mut out, &Value::Object(u.clone()));
+        out.push_str(&u.0);
     }
     let mut extra = String::new();
     for (k, val) in post_segmentation {
