@@ -1292,7 +1292,7 @@ mod tests {
         let verdicts: Vec<_> = d
             .steps
             .iter()
-            .map(|s| (s.rule_key.as_str(), s.verdict.clone()))
+            .map(|s| (s.rule_key, s.verdict.clone()))
             .collect();
         assert_eq!(
             verdicts,
