@@ -400,7 +400,7 @@ pub fn get_flag_for<'s>(
         user_values: [OnceCell::new(), OnceCell::new()],
         meg_winners: FxHashMap::default(),
         rollout_passed: FxHashSet::default(),
-        seed: String::new(),
+        seed: String::with_capacity(128),
     };
     run.decide(fi, stored)
 }

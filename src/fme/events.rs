@@ -103,11 +103,21 @@ fn write_id(out: &mut String, id: &Id) {
 /// `props`.
 fn open_payload(out: &mut String, s: &Sender, uuid: Option<&str>, session_id: u64, stamp: Stamp) {
     out.push_str("{\"d\": {\"msgId\": ");
-    let mut msg = String::with_capacity(48);
-    msg.push_str(uuid.unwrap_or("None"));
-    msg.push('-');
-    push_u64(&mut msg, stamp.unix_ms);
-    write_json_string(out, &msg);
+    let visitor = uuid.unwrap_or("None");
+    if visitor.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        // Nothing to escape: written in place.
+        out.push('"');
+        out.push_str(visitor);
+        out.push('-');
+        push_u64(out, stamp.unix_ms);
+        out.push('"');
+    } else {
+        let mut msg = String::with_capacity(visitor.len() + 21);
+        msg.push_str(visitor);
+        msg.push('-');
+        push_u64(&mut msg, stamp.unix_ms);
+        write_json_string(out, &msg);
+    }
     out.push_str(", \"visId\": ");
     match uuid {
         Some(u) => write_json_string(out, u),
@@ -185,7 +195,10 @@ pub fn variation_shown(
     post_segmentation: &[(String, Value)],
     stamp: Stamp,
 ) -> RenderedEvent {
-    let mut out = String::with_capacity(480);
+    // What the payload takes besides the user agent and the usage stats: about 600 bytes.
+    let mut out = String::with_capacity(
+        640 + v.user_agent.map_or(0, str::len) + usage.map_or(0, |u| u.0.len()),
+    );
     open_payload(&mut out, s, v.uuid, v.session_id, stamp);
     out.push_str(", \"id\": ");
     write_id(&mut out, campaign_id);

@@ -8,10 +8,10 @@
 //! and the path-naming parser are v1's (`crate::settings::wire`), shared.
 
 use rustc_hash::FxHashMap;
-use std::sync::Arc;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 use crate::segmentation::{Dialect, Segment};
 use crate::settings::wire::{
@@ -771,7 +771,13 @@ fn compile(raw: RawSettings) -> Result<FmeSettings> {
             needs_gateway: needs_gateway(Some(&h.segments)),
         });
     }
-    link(&mut features, &campaigns, &campaign_groups, &holdouts, &mut groups);
+    link(
+        &mut features,
+        &campaigns,
+        &campaign_groups,
+        &holdouts,
+        &mut groups,
+    );
     let account_id_text = raw.account_id.text;
     Ok(FmeSettings {
         visitor_namespace: crate::events::account_namespace(&account_id_text),

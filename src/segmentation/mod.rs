@@ -83,7 +83,11 @@ impl<'a> Variables<'a> {
     }
 
     /// `map` with `key` set to `value` (as an insert into a copy would read).
-    pub(crate) fn with(map: &'a Map<String, Value>, key: &'a str, value: &'a Value) -> Variables<'a> {
+    pub(crate) fn with(
+        map: &'a Map<String, Value>,
+        key: &'a str,
+        value: &'a Value,
+    ) -> Variables<'a> {
         Variables {
             map,
             overlay: Some((key, value)),
@@ -94,6 +98,12 @@ impl<'a> Variables<'a> {
     pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
         match self.overlay {
             Some((k, v)) if k == key => Some(v),
+            // A context's few variables are found sooner by comparing keys than by hashing one.
+            _ if self.map.len() <= 16 => self
+                .map
+                .iter()
+                .find(|(k, _)| k.as_str() == key)
+                .map(|(_, v)| v),
             _ => self.map.get(key),
         }
     }
@@ -176,11 +186,7 @@ impl Segment {
 
     /// Evaluates an FME segment against `variables` (custom variables, or variation-targeting
     /// variables for whitelisting) and the request context.
-    pub(crate) fn evaluate_fme(
-        &self,
-        variables: Variables<'_>,
-        ctx: &FmeContext<'_>,
-    ) -> bool {
+    pub(crate) fn evaluate_fme(&self, variables: Variables<'_>, ctx: &FmeContext<'_>) -> bool {
         if self.needs_web_testing && ctx.web_testing_campaigns.is_none() {
             return false;
         }
