@@ -17,7 +17,7 @@ use arc_swap::ArcSwapOption;
 use serde_json::{Map, Value};
 
 use super::decision::{self, FlagContext, FlagDecision, FlagReason, Impression};
-use super::events::{self as wire, DebugProps, Sender, UsageStats, Visit};
+use super::events::{self as wire, DebugProps, RenderedUsage, Sender, UsageStats, Visit};
 use super::settings::FmeVariable;
 use super::settings::{FmeSettings, RuleKind};
 use super::storage::{FlagStorage, StorageSession};
@@ -159,7 +159,8 @@ pub enum DecisionSource {
 #[derive(Debug, Clone)]
 pub struct Flag {
     enabled: bool,
-    variables: Vec<FmeVariable>,
+    /// The variation's variables, shared with the settings (`None`: no variables).
+    variables: Option<Arc<[FmeVariable]>>,
     uuid: Option<String>,
     session_id: u64,
     /// Why.
@@ -176,7 +177,7 @@ impl Flag {
     fn disabled(reason: FlagReason, uuid: Option<String>, session_id: u64) -> Flag {
         Flag {
             enabled: false,
-            variables: Vec::new(),
+            variables: None,
             uuid,
             session_id,
             reason,
@@ -193,13 +194,13 @@ impl Flag {
 
     /// The variables of the variation in force, in settings order.
     pub fn variables(&self) -> &[FmeVariable] {
-        &self.variables
+        self.variables.as_deref().unwrap_or(&[])
     }
 
     /// `get_variables()`: `[{"id", "value", "type", "key"}]`.
     pub fn variables_json(&self) -> Value {
         Value::Array(
-            self.variables
+            self.variables()
                 .iter()
                 .map(|v| {
                     let mut m = Map::new();
@@ -215,7 +216,7 @@ impl Flag {
 
     /// `get_variable(key, default)`: the value as in settings (no coercion), else `None`.
     pub fn variable(&self, key: &str) -> Option<&Value> {
-        self.variables
+        self.variables()
             .iter()
             .find(|v| v.key == key)
             .map(|v| &v.value)
@@ -273,7 +274,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     random: Arc<dyn RandomSource>,
     /// Usage stats still to be attached to rule impressions (§7.7), until an `/events/t` send.
-    usage: Mutex<Option<UsageStats>>,
+    /// The usage stats impressions carry until the first visitor event is delivered.
+    usage: Mutex<Option<Arc<RenderedUsage>>>,
     usage_sent: AtomicBool,
     poll_interval: Option<Duration>,
     poller: Mutex<Option<StopSignal>>,
@@ -449,7 +451,7 @@ impl FmeClient {
                 .random
                 .clone()
                 .unwrap_or_else(|| Arc::new(ThreadRandom)),
-            usage: Mutex::new(usage.clone()),
+            usage: Mutex::new(usage.as_ref().and_then(RenderedUsage::of).map(Arc::new)),
             usage_sent: AtomicBool::new(false),
             poll_interval: options.poll_interval,
             poller: Mutex::new(None),
@@ -671,13 +673,13 @@ impl Drop for Inner {
 }
 
 /// The outcome of validating an API's context.
-enum ContextCheck {
-    Ok(Box<FlagContext>),
+enum ContextCheck<'a> {
+    Ok(Box<FlagContext<'a>>),
     /// Error log lines (the first without a debug event) and the `EXECUTION_FAILED` error text.
     Failed(Option<&'static str>, String),
 }
 
-fn check_context(context: &Value) -> ContextCheck {
+fn check_context(context: &Value) -> ContextCheck<'_> {
     match FlagContext::from_json(context) {
         Ok(c) if c.use_id_for_web && !decision::is_web_uuid(&c.id) => ContextCheck::Failed(
             None,
@@ -933,7 +935,7 @@ impl Inner {
                 }
             });
         match answer {
-            Ok(Value::Object(m)) => ctx.gateway_data = Some(m),
+            Ok(Value::Object(m)) => ctx.gateway_data = Some(std::borrow::Cow::Owned(m)),
             Ok(_) => log_at!(
                 self,
                 LogLevel::Error,
@@ -1003,7 +1005,7 @@ impl Inner {
         );
     }
 
-    fn take_usage(&self) -> Option<UsageStats> {
+    fn take_usage(&self) -> Option<Arc<RenderedUsage>> {
         if self.usage_sent.load(Ordering::Relaxed) {
             return None;
         }
@@ -1101,7 +1103,7 @@ impl Inner {
                 Some((vec![("an", Value::from("getFlag"))], "ERROR_STORAGE")),
             );
         });
-        let d = decision::get_flag_stored(settings, key, &ctx, &session);
+        let d = decision::get_flag_for(settings, key, &ctx, &session, &uuid);
         let flag = self.flag_of(&d, session_id);
         if !d.early_impressions.is_empty() {
             let stamp = self.stamp();
@@ -1154,7 +1156,7 @@ impl Inner {
             &ctx,
             &d.impressions,
             &visit,
-            usage.as_ref(),
+            usage.as_deref(),
             &post_seg,
             now,
             stamp,
@@ -1185,7 +1187,7 @@ impl Inner {
         ctx: &FlagContext,
         impressions: &[Impression],
         visit: &Visit<'_>,
-        usage: Option<&UsageStats>,
+        usage: Option<&RenderedUsage>,
         post_seg: &[(String, Value)],
         now: u64,
         stamp: Stamp,
@@ -1277,7 +1279,7 @@ impl Inner {
         };
         Flag {
             enabled: d.enabled,
-            variables: d.variables().to_vec(),
+            variables: d.shared_variables(),
             uuid: d.uuid.clone(),
             session_id,
             reason: d.reason.clone(),
@@ -1302,7 +1304,7 @@ impl Inner {
         m.insert("featureName".into(), Value::from(feature.name.as_str()));
         m.insert("featureId".into(), id_value(&feature.id));
         m.insert("featureKey".into(), Value::from(key));
-        m.insert("userId".into(), Value::from(ctx.id.as_str()));
+        m.insert("userId".into(), Value::from(&*ctx.id));
         m.insert("api".into(), Value::from("getFlag"));
         let holdout_ids: Vec<Value> = d
             .holdouts
@@ -1337,11 +1339,11 @@ impl Inner {
         }
         m.insert(
             "custom_variables".into(),
-            Value::Object(ctx.custom_variables.clone()),
+            Value::Object(ctx.custom_variables.clone().into_owned()),
         );
         m.insert(
             "variation_targeting_variables".into(),
-            Value::Object(ctx.variation_targeting_variables.clone()),
+            Value::Object(ctx.variation_targeting_variables.clone().into_owned()),
         );
         let hook = hook.clone();
         let result =

@@ -4,6 +4,9 @@
 //! written back through the [`StorageSession`] (§6). No gateway (leaves that need one see only the
 //! context's `_vwo` data); no other I/O.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::{Map, Value};
 
@@ -14,28 +17,29 @@ use crate::bucketing::{
     bucket_value, first_in_range, is_within_percent, scoped_seed, MAX_TRAFFIC_PERCENT,
     MAX_TRAFFIC_VALUE,
 };
-use crate::segmentation::{FmeContext, Segment, FME_USER_ID_KEY};
+use crate::segmentation::{FmeContext, Segment, Variables, FME_USER_ID_KEY};
 use crate::settings::{allocation_ranges, allocation_ranges_in, Id, RangeForm};
 
-/// The request context of a decision (the Python SDK's context dict).
+/// The request context of a decision (the Python SDK's context dict), borrowing what it can from the
+/// caller's JSON.
 #[derive(Debug, Clone, Default)]
-pub struct FlagContext {
+pub struct FlagContext<'a> {
     /// User id.
-    pub id: String,
+    pub id: Cow<'a, str>,
     /// Replaces the user id in rule, whitelisting and MEG hashes (not in holdouts or the UUID).
     pub bucketing_seed: Option<String>,
     /// Pre-segmentation variables.
-    pub custom_variables: Map<String, Value>,
+    pub custom_variables: Cow<'a, Map<String, Value>>,
     /// Whitelisting variables.
-    pub variation_targeting_variables: Map<String, Value>,
+    pub variation_targeting_variables: Cow<'a, Map<String, Value>>,
     /// User agent.
     pub user_agent: Option<String>,
     /// IP address.
     pub ip_address: Option<String>,
     /// Pre-resolved gateway data (`_vwo`: `location`, `userAgent`).
-    pub gateway_data: Option<Map<String, Value>>,
+    pub gateway_data: Option<Cow<'a, Map<String, Value>>>,
     /// `platform_variables.web_testing_campaigns`.
-    pub web_testing_campaigns: Option<Value>,
+    pub web_testing_campaigns: Option<&'a Value>,
     /// `session_id` when it is a non-negative integer (the flag's session; events carry it as
     /// `sessionId` when non-zero).
     pub session_id: Option<u64>,
@@ -66,28 +70,28 @@ pub enum ContextError {
     VariablesNotAnObject,
 }
 
-impl FlagContext {
+impl<'a> FlagContext<'a> {
     /// Reads a context as the Python SDK takes it (snake_case keys; `bucketingSeed` and `_vwo` /
     /// `_wingify` as they are). A `bucketingSeed` that is not a non-blank string is dropped, as the
     /// reference does.
-    pub fn from_json(v: &Value) -> Result<FlagContext, ContextError> {
+    pub fn from_json(v: &'a Value) -> Result<FlagContext<'a>, ContextError> {
         let o = match v {
             Value::Object(o) if !o.is_empty() => o,
             _ => return Err(ContextError::NotAnObject),
         };
         let id = match o.get("id") {
             None => return Err(ContextError::MissingId),
-            Some(Value::String(s)) => s.clone(),
+            Some(Value::String(s)) => Cow::Borrowed(s.as_str()),
             Some(_) => return Err(ContextError::IdNotAString),
         };
         let mut unusable_variables = None;
-        let mut map = |k: &str| -> Result<Map<String, Value>, ContextError> {
+        let mut map = |k: &str| -> Result<Cow<'a, Map<String, Value>>, ContextError> {
             match o.get(k) {
-                None => Ok(Map::new()),
-                Some(Value::Object(m)) => Ok(m.clone()),
+                None => Ok(Cow::Owned(Map::new())),
+                Some(Value::Object(m)) => Ok(Cow::Borrowed(m)),
                 Some(other) => {
                     unusable_variables.get_or_insert(python_type(other));
-                    Ok(Map::new())
+                    Ok(Cow::Owned(Map::new()))
                 }
             }
         };
@@ -105,12 +109,11 @@ impl FlagContext {
                 .get("_vwo")
                 .or_else(|| o.get("_wingify"))
                 .and_then(Value::as_object)
-                .cloned(),
+                .map(Cow::Borrowed),
             web_testing_campaigns: o
                 .get("platform_variables")
                 .and_then(|p| p.get("web_testing_campaigns"))
-                .filter(|w| !w.is_null())
-                .cloned(),
+                .filter(|w| !w.is_null()),
             session_id: o.get("session_id").and_then(Value::as_u64),
             post_segmentation_variables: o
                 .get("post_segmentation_variables")
@@ -191,9 +194,9 @@ pub enum RuleVerdict {
 
 /// One evaluated rule, in evaluation order.
 #[derive(Debug, Clone)]
-pub struct RuleStep {
+pub struct RuleStep<'s> {
     /// Rule key.
-    pub rule_key: String,
+    pub rule_key: &'s str,
     /// Rule type.
     pub kind: RuleKind,
     /// What happened.
@@ -264,7 +267,7 @@ pub struct FlagDecision<'s> {
     /// Holdouts evaluated, `(id, user is in it)`, in order.
     pub holdouts: Vec<(Id, bool)>,
     /// Every rule evaluated, in order.
-    pub steps: Vec<RuleStep>,
+    pub steps: Vec<RuleStep<'s>>,
     /// The reason.
     pub reason: FlagReason,
     /// The impressions to send, in order.
@@ -288,6 +291,14 @@ impl<'s> FlagDecision<'s> {
             Some(rv) => &rv.variation.variables,
             None => &[],
         }
+    }
+
+    /// [`FlagDecision::variables`] as the settings hold them (`None` when there are none).
+    pub fn shared_variables(&self) -> Option<std::sync::Arc<[FmeVariable]>> {
+        self.experiment
+            .or(self.rollout)
+            .map(|rv| rv.variation.variables.clone())
+            .filter(|v| !v.is_empty())
     }
 
     fn disabled(feature: Option<&'s Feature>, reason: FlagReason, uuid: Option<String>) -> Self {
@@ -343,7 +354,7 @@ pub fn get_flag_json<'s>(
 pub fn get_flag<'s>(
     settings: &'s FmeSettings,
     feature_key: &str,
-    context: &FlagContext,
+    context: &FlagContext<'_>,
 ) -> FlagDecision<'s> {
     get_flag_stored(settings, feature_key, context, &StorageSession::none())
 }
@@ -352,47 +363,70 @@ pub fn get_flag<'s>(
 pub fn get_flag_stored<'s>(
     settings: &'s FmeSettings,
     feature_key: &str,
-    context: &FlagContext,
+    context: &FlagContext<'_>,
     store: &StorageSession<'_>,
 ) -> FlagDecision<'s> {
     let uuid = visitor_uuid(settings, &context.id);
+    get_flag_for(settings, feature_key, context, store, &uuid)
+}
+
+/// [`get_flag_stored`] for a visitor whose UUID ([`visitor_uuid`]) the caller has already derived.
+pub fn get_flag_for<'s>(
+    settings: &'s FmeSettings,
+    feature_key: &str,
+    context: &FlagContext<'_>,
+    store: &StorageSession<'_>,
+    uuid: &str,
+) -> FlagDecision<'s> {
     // The reference reads storage before it looks the feature up (§4.2).
     let stored = store.get(feature_key);
     let Some(fi) = settings.feature_index(feature_key) else {
-        return FlagDecision::disabled(None, FlagReason::FeatureNotFound, Some(uuid));
+        return FlagDecision::disabled(None, FlagReason::FeatureNotFound, Some(uuid.to_owned()));
     };
     if context.unusable_variables.is_some() && !settings.features[fi].rules.is_empty() {
         return FlagDecision::disabled(
             Some(&settings.features[fi]),
             FlagReason::InvalidContext(ContextError::VariablesNotAnObject),
-            Some(uuid),
+            Some(uuid.to_owned()),
         );
     }
     let mut run = Run {
         settings,
         context,
-        uuid: &uuid,
+        uuid,
         store,
-        custom_variables: context.custom_variables.clone(),
-        variation_targeting_variables: context.variation_targeting_variables.clone(),
+        custom_user: None,
+        targeting_user: None,
+        user_values: [OnceCell::new(), OnceCell::new()],
         meg_winners: FxHashMap::default(),
         rollout_passed: FxHashSet::default(),
-        seed: String::new(),
+        seed: String::with_capacity(128),
     };
     run.decide(fi, stored)
+}
+
+/// Which id a rule sets `_vwoUserId` to (§4.6 step 2): the visitor UUID (user lists) or the user id.
+#[derive(Debug, Clone, Copy)]
+enum UserListId {
+    Id = 0,
+    Uuid = 1,
 }
 
 /// The state of one get_flag call.
 struct Run<'s, 'c> {
     settings: &'s FmeSettings,
-    context: &'c FlagContext,
+    context: &'c FlagContext<'c>,
     uuid: &'c str,
     store: &'c StorageSession<'c>,
-    /// Custom variables; `_vwoUserId` is added by the first rule evaluated (§4.6 step 2).
-    custom_variables: Map<String, Value>,
-    variation_targeting_variables: Map<String, Value>,
+    /// `_vwoUserId` of the custom variables: set by each rule evaluated (§4.6 step 2), from the first
+    /// one on, as the reference's insert into the context's dict does.
+    custom_user: Option<UserListId>,
+    /// `_vwoUserId` of the variation-targeting variables (set by testing rules).
+    targeting_user: Option<UserListId>,
+    /// The two `_vwoUserId` values, made when first needed.
+    user_values: [OnceCell<Value>; 2],
     /// MEG winners decided in this call, by group id.
-    meg_winners: FxHashMap<String, String>,
+    meg_winners: FxHashMap<&'s str, Cow<'s, str>>,
     /// Features whose rollout passed in this call (`evaluatedFeatureMap`).
     rollout_passed: FxHashSet<usize>,
     seed: String,
@@ -411,12 +445,12 @@ enum RuleEval<'s> {
     Fail(RuleVerdict),
 }
 
-impl<'s> Run<'s, '_> {
-    fn bucketing_id(&self) -> &str {
-        self.context
-            .bucketing_seed
-            .as_deref()
-            .unwrap_or(&self.context.id)
+impl<'s, 'c> Run<'s, 'c> {
+    /// The id rules, whitelisting and MEG hash: the bucketing seed, else the user id (borrowed from
+    /// the context, not from the run, so that the run's seed buffer can be written meanwhile).
+    fn bucketing_id(&self) -> &'c str {
+        let context: &'c FlagContext<'c> = self.context;
+        context.bucketing_seed.as_deref().unwrap_or(&context.id)
     }
 
     fn fme_context<'a>(
@@ -426,21 +460,47 @@ impl<'s> Run<'s, '_> {
         FmeContext {
             user_agent: self.context.user_agent.as_deref(),
             ip_address: self.context.ip_address.as_deref(),
-            gateway_data: self.context.gateway_data.as_ref(),
-            web_testing_campaigns: self.context.web_testing_campaigns.as_ref(),
+            gateway_data: self.context.gateway_data.as_deref(),
+            web_testing_campaigns: self.context.web_testing_campaigns,
             feature_state,
         }
     }
 
     /// Evaluates a segment against the custom variables (`None` passes).
     fn passes(&self, segment: Option<&Segment>) -> bool {
-        self.passes_with(segment, &self.custom_variables)
+        self.passes_with(segment, &self.context.custom_variables, self.custom_user)
     }
 
-    fn passes_with(&self, segment: Option<&Segment>, variables: &Map<String, Value>) -> bool {
+    /// `variables` with `_vwoUserId` as `user` sets it.
+    fn variables<'v>(
+        &'v self,
+        map: &'v Map<String, Value>,
+        user: Option<UserListId>,
+    ) -> Variables<'v> {
+        match user {
+            None => Variables::of(map),
+            Some(which) => {
+                let value = self.user_values[which as usize].get_or_init(|| {
+                    Value::from(match which {
+                        UserListId::Uuid => self.uuid,
+                        UserListId::Id => &*self.context.id,
+                    })
+                });
+                Variables::with(map, FME_USER_ID_KEY, value)
+            }
+        }
+    }
+
+    fn passes_with(
+        &self,
+        segment: Option<&Segment>,
+        map: &Map<String, Value>,
+        user: Option<UserListId>,
+    ) -> bool {
         let Some(segment) = segment else {
             return true;
         };
+        let variables = self.variables(map, user);
         let settings = self.settings;
         let store = self.store;
         // `featureId` leaves: whether the user has a stored record of that feature; `None` for an
@@ -471,15 +531,6 @@ impl<'s> Run<'s, '_> {
         }
     }
 
-    /// `"<cid>"`, or `"<cid>_<variations[0].id>"` for personalize: the rule's MEG member key.
-    fn member_key(&self, rule: &'s Rule) -> String {
-        let campaign = &self.settings.campaigns[rule.campaign];
-        match (campaign.kind, self.first_variation(rule)) {
-            (RuleKind::Personalize, Some(v)) => format!("{}_{}", campaign.id, v.id),
-            _ => campaign.id.to_string(),
-        }
-    }
-
     /// The traffic check of §3.2.
     fn in_traffic(&mut self, rule: &'s Rule) -> bool {
         let campaign = &self.settings.campaigns[rule.campaign];
@@ -490,7 +541,7 @@ impl<'s> Run<'s, '_> {
                 None => return false,
             },
         };
-        let user = self.bucketing_id().to_string();
+        let user = self.bucketing_id();
         match salt {
             Some(s) => scoped_seed(&mut self.seed, &s, None, &user),
             None => scoped_seed(&mut self.seed, &campaign.id, None, &user),
@@ -509,7 +560,7 @@ impl<'s> Run<'s, '_> {
                 .first_variation(rule)
                 .ok_or(RuleVerdict::NoVariationInRange);
         }
-        let user = self.bucketing_id().to_string();
+        let user = self.bucketing_id();
         let account = &self.settings.account_id_text;
         match campaign.salt.as_deref() {
             Some(s) => scoped_seed(&mut self.seed, &s, Some(account), &user),
@@ -530,7 +581,11 @@ impl<'s> Run<'s, '_> {
             .map(|&vi| &campaign.variations[vi])
             .filter(|v| {
                 v.segments.is_some()
-                    && self.passes_with(v.segments.as_ref(), &self.variation_targeting_variables)
+                    && self.passes_with(
+                        v.segments.as_ref(),
+                        &self.context.variation_targeting_variables,
+                        self.targeting_user,
+                    )
             })
             .collect();
         match matches.len() {
@@ -545,7 +600,7 @@ impl<'s> Run<'s, '_> {
                         v.weight / total * 100.0
                     }
                 }));
-                let user = self.bucketing_id().to_string();
+                let user = self.bucketing_id();
                 match campaign.salt.as_deref() {
                     Some(s) => scoped_seed(&mut self.seed, &s, None, &user),
                     None => scoped_seed(&mut self.seed, &campaign.id, None, &user),
@@ -557,44 +612,46 @@ impl<'s> Run<'s, '_> {
         }
     }
 
-    fn user_list_id(&self, campaign: &Campaign) -> Value {
-        Value::from(if campaign.is_user_list_enabled {
-            self.uuid
+    fn user_list_id(campaign: &Campaign) -> UserListId {
+        if campaign.is_user_list_enabled {
+            UserListId::Uuid
         } else {
-            self.context.id.as_str()
-        })
+            UserListId::Id
+        }
     }
 
     /// §4.6: whitelisting, pre-segmentation and MEG for one rule of feature `fi`.
     fn evaluate_rule(&mut self, fi: usize, rule: &'s Rule) -> RuleEval<'s> {
         let campaign = &self.settings.campaigns[rule.campaign];
         if campaign.kind == RuleKind::Testing {
-            let uid = self.user_list_id(campaign);
-            self.variation_targeting_variables
-                .insert(FME_USER_ID_KEY.into(), uid);
+            self.targeting_user = Some(Self::user_list_id(campaign));
             if campaign.is_forced_variation_enabled {
                 if let Some(v) = self.whitelisted(rule) {
                     return RuleEval::Pass(Some(v));
                 }
             }
         }
-        let uid = self.user_list_id(campaign);
-        self.custom_variables.insert(FME_USER_ID_KEY.into(), uid);
-        let member = self.member_key(rule);
-        let group = self.settings.campaign_groups.get(&member).cloned();
-        if let Some(g) = &group {
+        self.custom_user = Some(Self::user_list_id(campaign));
+        let member = rule.member_key.as_str();
+        let group = rule.group.as_deref();
+        if let Some(g) = group {
             if let Some(winner) = self.meg_winners.get(g) {
-                return if *winner == member {
+                return if winner == member {
                     RuleEval::Pass(None)
                 } else {
                     RuleEval::Fail(RuleVerdict::LostGroup {
-                        group: g.clone(),
-                        winner: winner.clone(),
+                        group: g.to_owned(),
+                        winner: winner.to_string(),
                     })
                 };
             }
             // A winner stored by an earlier call (§4.6 step 5): no segmentation re-check.
-            if let Some(st) = self.store.get(&format!("{MEG_KEY_PREFIX}{g}")) {
+            let stored = if self.store.is_active() {
+                self.store.get(&format!("{MEG_KEY_PREFIX}{g}"))
+            } else {
+                None
+            };
+            if let Some(st) = stored {
                 if let (Some(_), Some(eid)) = (&st.experiment_key, &st.experiment_id) {
                     let stored_vid = st.experiment_variation_id.clone().unwrap_or(Value::Null);
                     let same_campaign = py_text(eid) == campaign.id.to_string();
@@ -610,9 +667,9 @@ impl<'s> Run<'s, '_> {
                     } else {
                         py_text(eid)
                     };
-                    self.meg_winners.insert(g.clone(), winner.clone());
+                    self.meg_winners.insert(g, Cow::Owned(winner.clone()));
                     return RuleEval::Fail(RuleVerdict::LostGroup {
-                        group: g.clone(),
+                        group: g.to_owned(),
                         winner,
                     });
                 }
@@ -624,29 +681,22 @@ impl<'s> Run<'s, '_> {
         let Some(g) = group else {
             return RuleEval::Pass(None);
         };
-        let winner = self
-            .group_winner(fi, &g)
-            .unwrap_or_else(|| "-1".to_string());
-        self.meg_winners.insert(g.clone(), winner.clone());
+        let winner = self.group_winner(fi, g).unwrap_or("-1");
+        self.meg_winners.insert(g, Cow::Borrowed(winner));
         if winner == member {
             RuleEval::Pass(None)
         } else {
-            RuleEval::Fail(RuleVerdict::LostGroup { group: g, winner })
+            RuleEval::Fail(RuleVerdict::LostGroup {
+                group: g.to_owned(),
+                winner: winner.to_owned(),
+            })
         }
     }
 
     /// §4.3: the applicable holdouts of feature `fi`, `(holdout index, user is in it)`.
     fn holdouts(&mut self, fi: usize) -> Vec<(usize, bool)> {
-        let feature = &self.settings.features[fi];
-        let applicable: Vec<usize> = self
-            .settings
-            .holdouts
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| h.is_global || h.feature_ids.contains(&feature.id))
-            .map(|(i, _)| i)
-            .collect();
-        self.holdouts_among(fi, &applicable)
+        let settings = self.settings;
+        self.holdouts_among(fi, &settings.features[fi].holdouts)
     }
 
     /// §4.3 for the holdouts `among` (indices, in settings order).
@@ -673,36 +723,14 @@ impl<'s> Run<'s, '_> {
     }
 
     /// §4.8: the winner of group `g` as a member key, if it is a rule of feature `fi`.
-    fn group_winner(&mut self, fi: usize, g: &str) -> Option<String> {
+    fn group_winner(&mut self, fi: usize, g: &str) -> Option<&'s str> {
         let settings = self.settings;
         let group = settings.groups.get(g)?;
-        let entries = &group.campaigns;
-        // Features with a rule referring to a member, in settings order.
-        let in_group = |f: &Feature| {
-            f.rule_refs.iter().any(|(cid, vid)| {
-                entries.iter().any(|e| {
-                    let (c, v) = match e.split_once('_') {
-                        Some((c, v)) => (c, Some(v)),
-                        None => (e.as_str(), None),
-                    };
-                    let Ok(c) = c.parse::<i64>() else {
-                        return false;
-                    };
-                    *cid == Id::Int(c)
-                        && match v {
-                            None => true,
-                            Some(v) => v
-                                .parse::<i64>()
-                                .is_ok_and(|v| vid.as_ref() == Some(&Id::Int(v))),
-                        }
-                })
-            })
-        };
+        // Rules listed in the group, of features whose holdouts and rollouts let them take part.
         let mut candidates: Vec<(usize, &'s Rule)> = Vec::new();
-        for (ofi, feature) in settings.features.iter().enumerate() {
-            if !in_group(feature) {
-                continue;
-            }
+        for member in &group.members {
+            let ofi = member.feature;
+            let feature = &settings.features[ofi];
             if self
                 .store
                 .get(&feature.key)
@@ -726,41 +754,21 @@ impl<'s> Run<'s, '_> {
                 );
                 continue;
             }
-            if !self.rollout_passed.contains(&ofi) {
-                let rollouts: Vec<&'s Rule> = feature
-                    .rules
-                    .iter()
-                    .filter(|r| settings.campaigns[r.campaign].kind == RuleKind::Rollout)
-                    .collect();
-                if !rollouts.is_empty() {
-                    let mut passed = false;
-                    for r in rollouts {
-                        if self.passes(self.rule_segment(r)) && self.in_traffic(r) {
-                            self.rollout_passed.insert(ofi);
-                            passed = true;
-                            break;
-                        }
-                    }
-                    if !passed {
-                        continue;
+            if !self.rollout_passed.contains(&ofi) && !feature.rollouts.is_empty() {
+                let mut passed = false;
+                for &ri in &feature.rollouts {
+                    let r = &feature.rules[ri];
+                    if self.passes(self.rule_segment(r)) && self.in_traffic(r) {
+                        self.rollout_passed.insert(ofi);
+                        passed = true;
+                        break;
                     }
                 }
-            }
-            for rule in &feature.rules {
-                let campaign = &settings.campaigns[rule.campaign];
-                let plain = campaign.id.to_string();
-                let with_variation = self
-                    .first_variation(rule)
-                    .map(|v| format!("{}_{}", campaign.id, v.id));
-                let listed = entries.contains(&plain)
-                    || with_variation.as_ref().is_some_and(|k| entries.contains(k));
-                let duplicate = candidates
-                    .iter()
-                    .any(|(f, r)| *f == ofi && r.rule_key == rule.rule_key);
-                if listed && !duplicate {
-                    candidates.push((ofi, rule));
+                if !passed {
+                    continue;
                 }
             }
+            candidates.extend(member.rules.iter().map(|&ri| (ofi, &feature.rules[ri])));
         }
         let mut eligible: Vec<(usize, &'s Rule)> = Vec::new();
         let mut with_storage: Vec<(usize, &'s Rule)> = Vec::new();
@@ -793,7 +801,7 @@ impl<'s> Run<'s, '_> {
             1 => Some(eligible[0]),
             n => {
                 store_winner = true;
-                let user = self.bucketing_id().to_string();
+                let user = self.bucketing_id();
                 scoped_seed(&mut self.seed, &g, None, &user);
                 let value = bucket_value(&self.seed, MAX_TRAFFIC_VALUE, 1.0);
                 if group.et == 1 {
@@ -810,7 +818,7 @@ impl<'s> Run<'s, '_> {
             }
         };
         let (wfi, rule) = winner?;
-        if store_winner {
+        if store_winner && self.store.is_active() {
             let campaign = &settings.campaigns[rule.campaign];
             let (key, vid) = match campaign.kind {
                 RuleKind::Personalize => {
@@ -835,7 +843,7 @@ impl<'s> Run<'s, '_> {
                 },
             );
         }
-        (wfi == fi).then(|| self.member_key(rule))
+        (wfi == fi).then_some(rule.member_key.as_str())
     }
 
     /// The key a rule's assignment is stored under: testing → the campaign key; else
@@ -943,13 +951,7 @@ impl<'s> Run<'s, '_> {
             FlagReason::NoExperimentAssigned,
             Some(self.uuid.to_string()),
         );
-        let applicable: Vec<usize> = settings
-            .holdouts
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| h.is_global || h.feature_ids.contains(&feature.id))
-            .map(|(i, _)| i)
-            .collect();
+        let applicable = &feature.holdouts;
         let recorded = |ids: &[Value], hi: usize| {
             let id = settings.holdouts[hi].id.to_string();
             ids.iter().any(|v| py_text(v) == id)
@@ -1004,7 +1006,7 @@ impl<'s> Run<'s, '_> {
             // Holdouts not recorded yet get a not-in-holdout impression on the stored paths.
             let not_in_impressions = |decision: &mut FlagDecision<'s>, not_ids: &mut Vec<Value>| {
                 let mut grew = false;
-                for &hi in &applicable {
+                for &hi in applicable {
                     if recorded(&st.in_holdout, hi) || recorded(not_ids, hi) {
                         continue;
                     }
@@ -1084,15 +1086,16 @@ impl<'s> Run<'s, '_> {
             check_experiments = true;
         } else {
             // Holdouts (§4.3): those the stored record has not decided yet.
-            let undecided: Vec<usize> = match &stored {
+            let undecided: Cow<'_, [usize]> = match &stored {
                 Some(st) => applicable
                     .iter()
                     .copied()
                     .filter(|&hi| {
                         !recorded(&st.in_holdout, hi) && !recorded(&st.not_in_holdout, hi)
                     })
-                    .collect(),
-                None => applicable.clone(),
+                    .collect::<Vec<usize>>()
+                    .into(),
+                None => Cow::Borrowed(applicable),
             };
             let holdouts = self.holdouts_among(fi, &undecided);
             for &(hi, inside) in &holdouts {
@@ -1131,17 +1134,12 @@ impl<'s> Run<'s, '_> {
             not_in_holdout = not_matched;
             check_experiments = false;
             // Rollouts (§4.4): the first rule whose targeting passes decides by traffic alone.
-            let rollouts: Vec<&'s Rule> = feature
-                .rules
-                .iter()
-                .filter(|r| settings.campaigns[r.campaign].kind == RuleKind::Rollout)
-                .collect();
-            check_experiments |= rollouts.is_empty();
-            if !rollouts.is_empty() {
+            check_experiments |= feature.rollouts.is_empty();
+            if !feature.rollouts.is_empty() {
                 decision.reason = FlagReason::NoRolloutTargeted;
-                for rule in rollouts {
+                for rule in feature.rollouts.iter().map(|&ri| &feature.rules[ri]) {
                     let step = |verdict| RuleStep {
-                        rule_key: rule.rule_key.clone(),
+                        rule_key: &rule.rule_key,
                         kind: RuleKind::Rollout,
                         verdict,
                     };
@@ -1187,7 +1185,7 @@ impl<'s> Run<'s, '_> {
             for rule in experiments {
                 let campaign = &settings.campaigns[rule.campaign];
                 let step = |verdict| RuleStep {
-                    rule_key: rule.rule_key.clone(),
+                    rule_key: &rule.rule_key,
                     kind: campaign.kind,
                     verdict,
                 };
@@ -1229,7 +1227,7 @@ impl<'s> Run<'s, '_> {
             not_in_holdout: Some(not_in_holdout),
             ..Record::default()
         };
-        if decision.enabled {
+        if decision.enabled && self.store.is_active() {
             if let Some(rv) = &decision.rollout {
                 record.rollout = Some((
                     id_json(&rv.campaign.id),
@@ -1294,7 +1292,7 @@ mod tests {
         let verdicts: Vec<_> = d
             .steps
             .iter()
-            .map(|s| (s.rule_key.as_str(), s.verdict.clone()))
+            .map(|s| (s.rule_key, s.verdict.clone()))
             .collect();
         assert_eq!(
             verdicts,

@@ -103,11 +103,21 @@ fn write_id(out: &mut String, id: &Id) {
 /// `props`.
 fn open_payload(out: &mut String, s: &Sender, uuid: Option<&str>, session_id: u64, stamp: Stamp) {
     out.push_str("{\"d\": {\"msgId\": ");
-    let mut msg = String::with_capacity(48);
-    msg.push_str(uuid.unwrap_or("None"));
-    msg.push('-');
-    push_u64(&mut msg, stamp.unix_ms);
-    write_json_string(out, &msg);
+    let visitor = uuid.unwrap_or("None");
+    if visitor.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        // Nothing to escape: written in place.
+        out.push('"');
+        out.push_str(visitor);
+        out.push('-');
+        push_u64(out, stamp.unix_ms);
+        out.push('"');
+    } else {
+        let mut msg = String::with_capacity(visitor.len() + 21);
+        msg.push_str(visitor);
+        msg.push('-');
+        push_u64(&mut msg, stamp.unix_ms);
+        write_json_string(out, &msg);
+    }
     out.push_str(", \"visId\": ");
     match uuid {
         Some(u) => write_json_string(out, u),
@@ -156,6 +166,22 @@ fn close_payload(
 /// The usage statistics attached to rule impressions (§7.7), as an ordered map (empty: none).
 pub type UsageStats = Map<String, Value>;
 
+/// Usage stats as impressions carry them (`vwoMeta`): rendered once, as `json.dumps` writes the map.
+#[derive(Debug, Clone)]
+pub struct RenderedUsage(String);
+
+impl RenderedUsage {
+    /// `None` for empty stats (impressions carry no `vwoMeta` then).
+    pub fn of(stats: &UsageStats) -> Option<RenderedUsage> {
+        if stats.is_empty() {
+            return None;
+        }
+        let mut out = String::new();
+        write_dumps(&mut out, &Value::Object(stats.clone()));
+        Some(RenderedUsage(out))
+    }
+}
+
 /// A rule's or whitelisting's `vwo_variationShown` (§7.4a): `id` = campaign id, `variation` = the
 /// variation id as a string, `isFirst: 1`, the usage stats when non-empty; visitor props: the
 /// post-segmentation variables present in `custom_variables`, then `ip` when an IP was given.
@@ -165,20 +191,23 @@ pub fn variation_shown(
     v: &Visit,
     campaign_id: &Id,
     variation: &str,
-    usage: Option<&UsageStats>,
+    usage: Option<&RenderedUsage>,
     post_segmentation: &[(String, Value)],
     stamp: Stamp,
 ) -> RenderedEvent {
-    let mut out = String::with_capacity(480);
+    // What the payload takes besides the user agent and the usage stats: about 600 bytes.
+    let mut out = String::with_capacity(
+        640 + v.user_agent.map_or(0, str::len) + usage.map_or(0, |u| u.0.len()),
+    );
     open_payload(&mut out, s, v.uuid, v.session_id, stamp);
     out.push_str(", \"id\": ");
     write_id(&mut out, campaign_id);
     out.push_str(", \"variation\": ");
     write_json_string(&mut out, variation);
     out.push_str(", \"isFirst\": 1");
-    if let Some(u) = usage.filter(|u| !u.is_empty()) {
+    if let Some(u) = usage {
         out.push_str(", \"vwoMeta\": ");
-        write_dumps(&mut out, &Value::Object(u.clone()));
+        out.push_str(&u.0);
     }
     let mut extra = String::new();
     for (k, val) in post_segmentation {

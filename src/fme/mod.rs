@@ -42,7 +42,9 @@ pub fn evaluate_segment_dsl(
         feature_state: &feature_state,
     };
     match Segment::compile_as(dsl, "segments", Dialect::Fme) {
-        Ok(Some(segment)) => segment.evaluate_fme(variables, &ctx),
+        Ok(Some(segment)) => {
+            segment.evaluate_fme(crate::segmentation::Variables::of(variables), &ctx)
+        }
         Ok(None) | Err(_) => false,
     }
 }

@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 use crate::segmentation::{Dialect, Segment};
 use crate::settings::wire::{
@@ -246,7 +247,7 @@ pub struct Variation {
     /// Whitelisting segment (testing) or the rule's pre-segmentation (rollout, personalize).
     pub segments: Option<Segment>,
     /// Variables, in file order.
-    pub variables: Vec<FmeVariable>,
+    pub variables: Arc<[FmeVariable]>,
     /// Salt (rollout, personalize: the rule's salt when on `variations[0]`).
     pub salt: Option<String>,
     /// Its segments name a leaf only a gateway can resolve (§5.5).
@@ -287,6 +288,10 @@ pub struct Rule {
     pub campaign: usize,
     /// The rule's variations (indexes into the campaign's), all of them or the one `variationId` names.
     pub variations: Vec<usize>,
+    /// Its MEG member key: `"<campaignId>"`, or `"<campaignId>_<variations[0].id>"` for personalize.
+    pub member_key: String,
+    /// The MEG group its member key belongs to (`campaignGroups`).
+    pub group: Option<String>,
 }
 
 /// A feature flag.
@@ -310,6 +315,11 @@ pub struct Feature {
     pub is_debugger_enabled: bool,
     /// A rule's targeting names a leaf only a gateway can resolve (§5.5).
     pub needs_gateway: bool,
+    /// The holdouts that apply to it (global, or naming its id): indexes into
+    /// [`FmeSettings::holdouts`], in settings order.
+    pub holdouts: Vec<usize>,
+    /// Its rollout rules: indexes into `rules`, in order.
+    pub rollouts: Vec<usize>,
 }
 
 /// A holdout group.
@@ -346,6 +356,18 @@ pub struct Group {
     pub priority: Vec<String>,
     /// Weights by member (advanced), in file order.
     pub weights: Vec<(String, f64)>,
+    /// The features with a rule (linked or not) that is a member, in settings order, each with its
+    /// linked rules that are listed (§4.8's candidates, first of each rule key).
+    pub members: Vec<GroupMember>,
+}
+
+/// A feature of a MEG group (§4.8).
+#[derive(Debug, Clone)]
+pub struct GroupMember {
+    /// Index into [`FmeSettings::features`].
+    pub feature: usize,
+    /// Indexes into the feature's `rules`: those whose member key is listed in the group.
+    pub rules: Vec<usize>,
 }
 
 /// Compiled, immutable FME settings.
@@ -453,7 +475,8 @@ fn campaign(raw: RawCampaign, ci: usize) -> Result<Campaign> {
                     id: v.id,
                     variable: Variable::from(v.variable),
                 })
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
             salt: truthy_string(v.salt),
             needs_gateway: needs_gateway(v.segments.as_ref()),
         });
@@ -611,6 +634,7 @@ fn group(key: &str, v: &Value) -> Result<Group> {
         et,
         priority,
         weights,
+        members: Vec::new(),
     })
 }
 
@@ -642,6 +666,8 @@ fn compile(raw: RawSettings) -> Result<FmeSettings> {
                 rule_key: r.rule_key,
                 campaign: ci,
                 variations,
+                member_key: String::new(),
+                group: None,
             });
         }
         by_key.entry(f.key.clone()).or_insert(features.len());
@@ -661,6 +687,8 @@ fn compile(raw: RawSettings) -> Result<FmeSettings> {
                 }),
             is_debugger_enabled: f.is_debugger_enabled,
             needs_gateway: false,
+            holdouts: Vec::new(),
+            rollouts: Vec::new(),
         });
         let fi = features.len() - 1;
         let needs = features[fi].rules.iter().any(|r| {
@@ -743,6 +771,13 @@ fn compile(raw: RawSettings) -> Result<FmeSettings> {
             needs_gateway: needs_gateway(Some(&h.segments)),
         });
     }
+    link(
+        &mut features,
+        &campaigns,
+        &campaign_groups,
+        &holdouts,
+        &mut groups,
+    );
     let account_id_text = raw.account_id.text;
     Ok(FmeSettings {
         visitor_namespace: crate::events::account_namespace(&account_id_text),
@@ -772,6 +807,82 @@ fn compile(raw: RawSettings) -> Result<FmeSettings> {
         debug_sampling_percent: sampling_percent(raw.sampling.as_ref(), "debug"),
         usage_sampling_percent: sampling_percent(raw.sampling.as_ref(), "usage"),
         by_key,
+    })
+}
+
+/// What a decision would otherwise work out on every call: each rule's MEG member key and group, each
+/// feature's applicable holdouts and rollout rules, and each group's member features and listed rules.
+fn link(
+    features: &mut [Feature],
+    campaigns: &[Campaign],
+    campaign_groups: &FxHashMap<String, String>,
+    holdouts: &[Holdout],
+    groups: &mut FxHashMap<String, Group>,
+) {
+    for f in features.iter_mut() {
+        f.holdouts = (0..holdouts.len())
+            .filter(|&hi| holdouts[hi].is_global || holdouts[hi].feature_ids.contains(&f.id))
+            .collect();
+        f.rollouts = (0..f.rules.len())
+            .filter(|&ri| campaigns[f.rules[ri].campaign].kind == RuleKind::Rollout)
+            .collect();
+        for r in &mut f.rules {
+            let c = &campaigns[r.campaign];
+            r.member_key = match (c.kind, r.variations.first()) {
+                (RuleKind::Personalize, Some(&vi)) => format!("{}_{}", c.id, c.variations[vi].id),
+                _ => c.id.to_string(),
+            };
+            r.group = campaign_groups.get(&r.member_key).cloned();
+        }
+    }
+    for g in groups.values_mut() {
+        let entries = &g.campaigns;
+        g.members = features
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| in_group(f, entries))
+            .map(|(fi, f)| {
+                let mut rules: Vec<usize> = Vec::new();
+                for (ri, rule) in f.rules.iter().enumerate() {
+                    let c = &campaigns[rule.campaign];
+                    let plain = c.id.to_string();
+                    let with_variation = rule
+                        .variations
+                        .first()
+                        .map(|&vi| format!("{}_{}", c.id, c.variations[vi].id));
+                    let listed = entries.contains(&plain)
+                        || with_variation.as_ref().is_some_and(|k| entries.contains(k));
+                    let duplicate = rules.iter().any(|&o| f.rules[o].rule_key == rule.rule_key);
+                    if listed && !duplicate {
+                        rules.push(ri);
+                    }
+                }
+                GroupMember { feature: fi, rules }
+            })
+            .collect();
+    }
+}
+
+/// Whether a rule of `f` as written (linked or not) is one of the group's `entries`: the entry's
+/// campaign id (and variation id, when it names one) parsed as integers equal the rule's ids.
+fn in_group(f: &Feature, entries: &[String]) -> bool {
+    f.rule_refs.iter().any(|(cid, vid)| {
+        entries.iter().any(|e| {
+            let (c, v) = match e.split_once('_') {
+                Some((c, v)) => (c, Some(v)),
+                None => (e.as_str(), None),
+            };
+            let Ok(c) = c.parse::<i64>() else {
+                return false;
+            };
+            *cid == Id::Int(c)
+                && match v {
+                    None => true,
+                    Some(v) => v
+                        .parse::<i64>()
+                        .is_ok_and(|v| vid.as_ref() == Some(&Id::Int(v))),
+                }
+        })
     })
 }
 

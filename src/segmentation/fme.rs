@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::pynum::{py_float, py_int_of_float};
 use super::pyregex::PyRegex;
 use super::pystr::{py_strip, tag_str};
-use super::Raise;
+use super::{Raise, Variables};
 use crate::python::py_float_repr;
 
 /// What an FME segment reads besides the variables map: the request context and what the decision
@@ -52,7 +52,7 @@ impl CustomVariable {
         }
     }
 
-    pub(crate) fn evaluate(&self, variables: &Map<String, Value>) -> Result<bool, Raise> {
+    pub(crate) fn evaluate(&self, variables: &Variables<'_>) -> Result<bool, Raise> {
         let Some(name) = &self.name else {
             return Ok(false);
         };
@@ -483,7 +483,7 @@ mod tests {
         let mut vars = Map::new();
         vars.insert("v".into(), value);
         CustomVariable::compile(Some("v"), &json!(operand))
-            .evaluate(&vars)
+            .evaluate(&Variables::of(&vars))
             .unwrap()
     }
 

@@ -1,11 +1,11 @@
 //! The `custom_variable` and `user` leaves: operand parsing (once, at compile time) and evaluation.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::pynum::{py_float, py_normalised};
 use super::pyregex::PyRegex;
 use super::pystr::{py_strip, tag_str};
-use super::Raise;
+use super::{Raise, Variables};
 use std::sync::Arc;
 
 /// What a leaf compares, after the operand's function name is resolved.
@@ -67,7 +67,7 @@ impl CustomVariable {
         }
     }
 
-    pub(crate) fn evaluate(&self, variables: &Map<String, Value>) -> Result<bool, Raise> {
+    pub(crate) fn evaluate(&self, variables: &Variables<'_>) -> Result<bool, Raise> {
         let op = self.operand.as_ref().ok_or(Raise)?;
         let Some(key) = &self.key else {
             return Ok(false);
@@ -255,7 +255,7 @@ impl User {
 
     pub(crate) fn evaluate(
         &self,
-        variables: &Map<String, Value>,
+        variables: &Variables<'_>,
         user_id: Option<&str>,
     ) -> Result<bool, Raise> {
         let ids = self.ids.as_ref().ok_or(Raise)?;

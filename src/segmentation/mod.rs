@@ -68,9 +68,50 @@ pub struct Segment {
     needs_web_testing: bool,
 }
 
+/// The variables map a segment reads, with at most one key overlaid: FME's decision adds
+/// `_vwoUserId` per rule (§4.6 step 2) without copying the caller's map.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Variables<'a> {
+    map: &'a Map<String, Value>,
+    overlay: Option<(&'a str, &'a Value)>,
+}
+
+impl<'a> Variables<'a> {
+    /// `map` as it is.
+    pub(crate) fn of(map: &'a Map<String, Value>) -> Variables<'a> {
+        Variables { map, overlay: None }
+    }
+
+    /// `map` with `key` set to `value` (as an insert into a copy would read).
+    pub(crate) fn with(
+        map: &'a Map<String, Value>,
+        key: &'a str,
+        value: &'a Value,
+    ) -> Variables<'a> {
+        Variables {
+            map,
+            overlay: Some((key, value)),
+        }
+    }
+
+    /// The value of `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
+        match self.overlay {
+            Some((k, v)) if k == key => Some(v),
+            // A context's few variables are found sooner by comparing keys than by hashing one.
+            _ if self.map.len() <= 16 => self
+                .map
+                .iter()
+                .find(|(k, _)| k.as_str() == key)
+                .map(|(_, v)| v),
+            _ => self.map.get(key),
+        }
+    }
+}
+
 /// What evaluation reads.
 struct Env<'a> {
-    variables: &'a Map<String, Value>,
+    variables: Variables<'a>,
     user_id: Option<&'a str>,
     fme: Option<&'a FmeContext<'a>>,
 }
@@ -136,7 +177,7 @@ impl Segment {
     /// string value of `variables["_vwo_user_id"]` is used if present, else a `user` leaf is false.
     pub fn evaluate(&self, variables: &Map<String, Value>, user_id: Option<&str>) -> bool {
         let env = Env {
-            variables,
+            variables: Variables::of(variables),
             user_id,
             fme: None,
         };
@@ -145,11 +186,7 @@ impl Segment {
 
     /// Evaluates an FME segment against `variables` (custom variables, or variation-targeting
     /// variables for whitelisting) and the request context.
-    pub(crate) fn evaluate_fme(
-        &self,
-        variables: &Map<String, Value>,
-        ctx: &FmeContext<'_>,
-    ) -> bool {
+    pub(crate) fn evaluate_fme(&self, variables: Variables<'_>, ctx: &FmeContext<'_>) -> bool {
         if self.needs_web_testing && ctx.web_testing_campaigns.is_none() {
             return false;
         }
@@ -360,9 +397,9 @@ impl Node {
                 Ok(false)
             }
             Node::Not(child) => Ok(!child.evaluate(env)?),
-            Node::CustomVariable(leaf) => leaf.evaluate(env.variables),
-            Node::User(leaf) => leaf.evaluate(env.variables, env.user_id),
-            Node::FmeCustomVariable(leaf) => leaf.evaluate(env.variables),
+            Node::CustomVariable(leaf) => leaf.evaluate(&env.variables),
+            Node::User(leaf) => leaf.evaluate(&env.variables, env.user_id),
+            Node::FmeCustomVariable(leaf) => leaf.evaluate(&env.variables),
             Node::Context(leaf) => Ok(env.fme.is_some_and(|ctx| leaf.evaluate(ctx))),
             Node::Location(leaf) => Ok(env.fme.is_some_and(|ctx| leaf.evaluate(ctx))),
             Node::UserAgentInfo(leaf) => Ok(env.fme.is_some_and(|ctx| leaf.evaluate(ctx))),
