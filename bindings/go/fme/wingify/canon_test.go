@@ -100,6 +100,15 @@ func canonToken(b *strings.Builder, dec *json.Decoder, t json.Token, skip map[st
 					}
 					continue
 				}
+				if k == "props" {
+					// Properties and attributes come from a Go map, which has no order.
+					var raw json.RawMessage
+					if err := dec.Decode(&raw); err != nil {
+						return err
+					}
+					b.WriteString(sortedCanon(raw, skip))
+					continue
+				}
 				if err := canon(b, dec, skip); err != nil {
 					return err
 				}
@@ -111,6 +120,31 @@ func canonToken(b *strings.Builder, dec *json.Decoder, t json.Token, skip map[st
 		}
 	}
 	return nil
+}
+
+// sortedCanon is canonJSON of an object with its keys sorted (one level).
+func sortedCanon(raw json.RawMessage, skip map[string]bool) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return canonJSON(raw, skip)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if !skip[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Quote(k) + ":" + canonJSON(m[k], skip))
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 func canonJSON(raw []byte, skip map[string]bool) string {

@@ -72,7 +72,15 @@ type RuleInfo struct {
 
 func (c *WingifyClient) getFlag(featureKey string, context map[string]interface{}, withReason bool) (*models.GetFlag,
 	*FlagReason, error) {
-	usable := contextUsable(context)
+	// The Go SDK's checks, in its order: what it refuses never reaches libvwo.
+	if !contextUsable(context) {
+		c.hooks.errorf("Invalid context passed to getFlag API: the context must have an id (a non-empty string)")
+		return models.NewGetFlag(false, nil, "", 0), nil, errInvalidContext
+	}
+	if featureKey == "" {
+		c.hooks.errorf("featureKey passed to getFlag API is not of valid type: an empty string, expected a non-empty string")
+		return &models.GetFlag{Enabled: false, Variables: []*models.Variable{}}, nil, errFeatureKey
+	}
 	b := takeBuf()
 	defer putBuf(b)
 	ctx, err := contextJSON(*b, context)
@@ -99,13 +107,6 @@ func (c *WingifyClient) getFlag(featureKey string, context map[string]interface{
 			flag.Reason = reason.Reason
 		}
 	}
-	// libvwo decided (and logged, and sent the reference's debug event); the Go SDK's errors follow.
-	if !usable {
-		return flag, reason, errInvalidContext
-	}
-	if featureKey == "" {
-		return flag, reason, errFeatureKey
-	}
 	return flag, reason, nil
 }
 
@@ -131,6 +132,14 @@ func (c *WingifyClient) GetFlagWithReason(featureKey string, context map[string]
 func (c *WingifyClient) TrackEvent(eventName string, context map[string]interface{},
 	eventProperties ...map[string]interface{}) (result map[string]bool, err error) {
 	fail := map[string]bool{eventName: false}
+	if eventName == "" {
+		c.hooks.errorf("eventName passed to trackEvent API is not of valid type: an empty string, expected a non-empty string")
+		return fail, errEventName
+	}
+	if !contextUsable(context) {
+		c.hooks.errorf("Invalid context passed to trackEvent API: the context must have an id (a non-empty string)")
+		return fail, errInvalidContext
+	}
 	b := takeBuf()
 	defer putBuf(b)
 	ctx, err := contextJSON(*b, context)
@@ -148,40 +157,30 @@ func (c *WingifyClient) TrackEvent(eventName string, context map[string]interfac
 	if err != nil {
 		return fail, callErr(err)
 	}
-	if !contextUsable(context) {
-		return fail, errInvalidContext
-	}
-	if eventName == "" {
-		return fail, errEventName
-	}
 	return map[string]bool{eventName: ok}, nil
 }
 
 // SetAttribute sends the attributes (values bool, string, int, int64 or float64) of the user of
 // context to VWO, in one event.
 func (c *WingifyClient) SetAttribute(attributes map[string]interface{}, context map[string]interface{}) error {
-	// The Go SDK's checks give the error; libvwo is called anyway, so that what it refuses is
-	// logged and reported as the reference does.
-	var goErr error
 	if len(attributes) == 0 {
-		goErr = errAttributesEmpty
+		c.hooks.errorf("Attributes map must contain at least 1 key-value pair")
+		return errAttributesEmpty
 	}
 	for k, v := range attributes {
 		switch v.(type) {
 		case bool, string, int, int64, float64:
-			continue
+		default:
+			c.hooks.errorf("Key:%s passed to setAttribute API is not of valid type. Got type:%T, should be: boolean, string or number", k, v)
+			return fmt.Errorf("invalid attribute type for key %s", k)
 		}
-		goErr = fmt.Errorf("invalid attribute type for key %s", k)
-		break
 	}
-	if goErr == nil && !contextUsable(context) {
-		goErr = errInvalidContext
+	if !contextUsable(context) {
+		c.hooks.errorf("Invalid context passed to setAttribute API: the context must have an id (a non-empty string)")
+		return errInvalidContext
 	}
 	a, err := json.Marshal(attributes)
 	if err != nil {
-		if goErr != nil {
-			return goErr
-		}
 		return fmt.Errorf("attributes: %v", err)
 	}
 	b := takeBuf()
@@ -191,10 +190,7 @@ func (c *WingifyClient) SetAttribute(attributes map[string]interface{}, context 
 		return fmt.Errorf("invalid context: %v", err)
 	}
 	*b = ctx
-	if err := c.c.SetAttributes(a, ctx); err != nil {
-		return callErr(err)
-	}
-	return goErr
+	return callErr(c.c.SetAttributes(a, ctx))
 }
 
 // UpdateSettings replaces the settings: UpdateSettings(settingsJSON string) swaps in the given ones;

@@ -182,8 +182,24 @@ func sameJSON(got interface{}, want json.RawMessage) bool {
 	return bytes.Equal(a, b)
 }
 
-type tally struct{ results, storage, skipped int }
+type tally struct{ results, storage, skipped, refused int }
 
+// goUsable is the Go SDK's context check: a context with an id that is a non-empty string.
+func goUsable(ctx map[string]interface{}) bool {
+	id, ok := ctx["id"].(string)
+	return ctx != nil && ok && id != ""
+}
+
+// refused checks a call the Go SDK refuses before deciding (libvwo is not called: nothing is sent).
+func refused(t *testing.T, name string, i int, what string, enabled bool, err error, tl *tally) {
+	if enabled || err == nil {
+		t.Errorf("%s#%d %s: the Go SDK refuses it; got %v, %v", name, i, what, enabled, err)
+	}
+	tl.refused++
+}
+
+// runCase runs one request: false when Go cannot express it, or when the Go SDK refuses it before
+// deciding (then its events are not expected).
 func runCase(t *testing.T, c *wingify.WingifyClient, cs corpusCase, name string, i int, tl *tally,
 	batching bool) bool {
 	req := cs.Request
@@ -199,7 +215,11 @@ func runCase(t *testing.T, c *wingify.WingifyClient, cs corpusCase, name string,
 		if !ok || !ctxOK {
 			return false
 		}
-		f, _ := c.GetFlag(fk, ctx)
+		f, err := c.GetFlag(fk, ctx)
+		if !goUsable(ctx) || fk == "" {
+			refused(t, name, i, "getFlag", f.IsEnabled(), err, tl)
+			return false
+		}
 		if f == nil {
 			t.Errorf("%s#%d getFlag: nil flag", name, i)
 			return true
@@ -257,7 +277,11 @@ func runCase(t *testing.T, c *wingify.WingifyClient, cs corpusCase, name string,
 			}
 			props = m
 		}
-		res, _ := c.TrackEvent(en, ctx, props)
+		res, err := c.TrackEvent(en, ctx, props)
+		if !goUsable(ctx) || en == "" {
+			refused(t, name, i, "trackEvent", res[en], err, tl)
+			return false
+		}
 		var want map[string]bool
 		_ = json.Unmarshal(cs.Result, &want)
 		if res[en] != want[en] {
@@ -297,7 +321,22 @@ func runCase(t *testing.T, c *wingify.WingifyClient, cs corpusCase, name string,
 			}
 			attrs = goAttributes(map[string]interface{}{k: v})
 		}
-		_ = c.SetAttribute(attrs, ctx)
+		err := c.SetAttribute(attrs, ctx)
+		valid := len(attrs) > 0
+		for _, v := range attrs {
+			switch v.(type) {
+			case string, bool, int64, float64:
+			default:
+				valid = false
+			}
+		}
+		if !goUsable(ctx) || !valid {
+			refused(t, name, i, "setAttribute", false, err, tl)
+			return false
+		}
+		if err != nil {
+			t.Errorf("%s#%d setAttribute: %v", name, i, err)
+		}
 		tl.results++
 	case "updateSettings":
 		s := req["settings"]
@@ -320,6 +359,7 @@ func runCase(t *testing.T, c *wingify.WingifyClient, cs corpusCase, name string,
 		}
 		got, err := wingify.GetUUID(u, a)
 		want, wantOK := jsonString(cs.Result)
+		wantOK = wantOK && string(cs.Result) != "null"
 		if wantOK && (err != nil || got != want) || !wantOK && err == nil {
 			t.Errorf("%s#%d getUUID(%q, %q) = %q, %v; want %s", name, i, u, a, got, err, cs.Result)
 		} else {
@@ -350,8 +390,7 @@ func runCorpusFile(t *testing.T, dir, name string, col *collector) {
 		"accountId":   doc.InitOptions.AccountID.String(),
 		"settings":    string(doc.Settings),
 		"hostProfile": entry,
-		"logger": map[string]interface{}{"level": "ERROR", "transport": map[string]interface{}{
-			"log": func(level, message string) {}}},
+		"logger": map[string]interface{}{"transport": map[string]interface{}{"log": func(level, message string) {}}},
 		wingify.OptionLibvwo: map[string]interface{}{
 			"base_url": col.srv.URL, "sdk_name": entry + "-fme-python-sdk", "poll_interval": 0,
 			"language_version": "go", "logger_is_custom": false, "threading": map[string]interface{}{"enabled": false},
@@ -429,7 +468,20 @@ func runCorpusFile(t *testing.T, dir, name string, col *collector) {
 	}
 	w, g := sortedCopy(want), sortedCopy(got)
 	same, a, b := 0, 0, 0
-	shown := 0
+	shown, excused := 0, 0
+	missing := func(p string) {
+		// With SDK batching the reference sends a call's events in a later call's batch, so those of
+		// the calls the Go SDK refuses (a context without an id, an empty feature key: their debug and
+		// usage events) cannot be left out per call; they are excused here, at most 3 per refused call.
+		if batch != nil && excused < 3*tl.refused && (strings.Contains(p, `"visId":null`) ||
+			strings.Contains(p, `"name":"vwo_feTrackUsage"`) || strings.Contains(p, `"name":"vwo_sdkDebug"`)) {
+			excused++
+			return
+		}
+		if shown++; shown <= 5 {
+			t.Errorf("%s: missing payload %.400s", name, p)
+		}
+	}
 	for a < len(w) && b < len(g) {
 		switch {
 		case w[a] == g[b]:
@@ -437,9 +489,7 @@ func runCorpusFile(t *testing.T, dir, name string, col *collector) {
 			a++
 			b++
 		case w[a] < g[b]:
-			if shown++; shown <= 5 {
-				t.Errorf("%s: missing payload %.400s", name, w[a])
-			}
+			missing(w[a])
 			a++
 		default:
 			// With SDK batching the reference never sent what was still queued at the end of its
@@ -453,16 +503,15 @@ func runCorpusFile(t *testing.T, dir, name string, col *collector) {
 		}
 	}
 	for ; a < len(w); a++ {
-		if shown++; shown <= 5 {
-			t.Errorf("%s: missing payload %.400s", name, w[a])
-		}
+		missing(w[a])
 	}
 	extraOK := len(g) == same || (batch != nil && len(g)-same < batch.EventsPerRequest)
-	if same != len(w) || !extraOK {
+	if same+excused != len(w) || !extraOK {
 		t.Errorf("%s: %d payloads expected, %d sent, %d equal", name, len(w), len(g), same)
 	}
-	t.Logf("%s: %d requests (%d not expressible in Go), results %d, storage %d, %d/%d payloads over HTTP",
-		name, n, tl.skipped, tl.results, tl.storage, same, len(w))
+	t.Logf("%s: %d requests (%d not expressible in Go, of which %d refused by the Go SDK's checks as it does), "+
+		"results %d, storage %d, %d/%d payloads over HTTP (%d excused)", name, n, tl.skipped, tl.refused, tl.results,
+		tl.storage, same, len(w), excused)
 	if n > 0 && tl.results == 0 {
 		t.Errorf("%s: no request checked", name)
 	}

@@ -148,19 +148,22 @@ func initOptions(options map[string]interface{}, acct int64, hostProfile string)
 	if u, ok := options[enums.OptionIsUsageStatsDisabled.GetValue()].(bool); ok {
 		o["is_usage_stats_disabled"] = u
 	}
-	level := lenums.LogLevelError
 	if l, ok := options[enums.OptionLogger.GetValue()].(map[string]interface{}); ok {
+		// libvwo's log_level is the lowest level any transport wants (each transport filters its own).
+		level, given := lenums.LogLevelError, false
 		if s, ok := l["level"].(string); ok && s != "" {
-			level = lenums.ParseLogLevel(s)
+			level, given = lenums.ParseLogLevel(s), true
 		}
 		h.transports = transportsOf(l, level)
 		min := level
 		for _, t := range h.transports {
 			if t.level < min {
-				min = t.level
+				min, given = t.level, true
 			}
 		}
-		o["log_level"] = strings.ToUpper(min.String())
+		if given {
+			o["log_level"] = strings.ToUpper(min.String())
+		}
 		set.Logger = len(h.transports) > 0
 	}
 	if st, ok := options[enums.OptionStorage.GetValue()].(storage.Connector); ok && st != nil {
