@@ -160,7 +160,8 @@ bench-python: python-install
 # The cgo binding (bindings/go, module github.com/libvwo/libvwo/bindings/go) links the libvwo.a and
 # vwo.h of its package internal/capi, as a release's module zip carries them; `make go-lib` puts this
 # checkout's build there (git-ignored); see bindings/go/README.md. Tests: vet, everything under -race
-# (the corpus runs a prefix of each file there), then the vectors in full without -race.
+# (the v1 and FME corpora run a prefix of each file there), then the vectors in full without -race,
+# then the OpenFeature provider (its own module, bindings/go/openfeature) under -race.
 GO ?= go
 GO_CAPI := bindings/go/internal/capi
 
@@ -171,7 +172,9 @@ go-lib: build
 
 test-go: go-lib
 	cd bindings/go && $(GO) vet ./... && $(GO) test -race -count=1 ./... \
-		&& $(GO) test -count=1 -run 'TestExpectations|TestScenarios|TestCorpusOverHTTP' ./pkg/api
+		&& $(GO) test -count=1 -run 'TestExpectations|TestScenarios|TestCorpusOverHTTP' ./pkg/api \
+		&& $(GO) test -count=1 -run 'TestFMEVectors' ./fme/wingify
+	cd bindings/go/openfeature && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 # W1, W2, W4 on the Go binding and on vwo-go-sdk (its source in ../shared/peers) in one process,
 # alternately, BENCH_ROUNDS rounds; the binding alone when that source is absent (docs/PERFORMANCE.md).
