@@ -2,7 +2,7 @@
 CARGO ?= cargo
 
 .PHONY: all build demo test deps test-rust lint conformance bench bench-fme fme-ref-venv clean test-c install bench-c c-quickstart \
-	test-python bench-python python-install go-lib test-go bench-go dist dist-lib test-dist fuzz-smoke
+	test-python bench-python python-install go-lib test-go bench-go bench-go-fme dist dist-lib test-dist fuzz-smoke
 
 all: build
 
@@ -187,6 +187,18 @@ bench-go: go-lib
 	else \
 		echo "bench-go: the vwo-go-sdk comparison is skipped: $(GO_PEER) is not there; libvwo's binding only"; \
 		cd bindings/go && $(GO) test -run '^$$' -bench 'W[124]' -benchtime 3x -count 1 ./bench; \
+	fi
+
+# FW1 (FME GetFlag over 50 features) on the Go binding's FME packages and on the official FME Go SDK
+# (vwo-fme-go-sdk over wingify-fme-go-sdk, source in ../shared/peers) in one process, alternately,
+# BENCH_ROUNDS rounds; digests against the reference's (docs/PERFORMANCE.md, "FME").
+GO_FME_PEER := ../shared/peers/wingify-fme-go-sdk
+bench-go-fme: go-lib
+	@if [ -d $(GO_FME_PEER) ]; then \
+		cd bindings/go/bench/fmecompare && VWO_BENCH_ROUNDS=$(BENCH_ROUNDS) \
+			$(GO) test -run '^$$' -bench FW1 -benchtime 1x -count 1 -timeout 120m .; \
+	else \
+		echo "bench-go-fme: skipped: $(GO_FME_PEER) (the official FME Go SDK's source) is not there"; \
 	fi
 
 # ---------------------------------------------------------------------------------------- Release
