@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/libvwo/libvwo/bindings/go/fme/wingify/pkg/models"
 	"github.com/libvwo/libvwo/bindings/go/internal/capi"
@@ -26,6 +27,54 @@ var (
 type WingifyClient struct {
 	c     *capi.FMEClient
 	hooks *hooks
+	// varCache: the decoded variables of a variation, by their JSON text (at most varCacheSize).
+	varCache sync.Map
+	varCount atomic.Int64
+}
+
+const varCacheSize = 4096
+
+// decodeVariables decodes a flag's variables JSON: each call gets its own copies (values that are
+// objects or lists too), decoded once per distinct text.
+func (c *WingifyClient) decodeVariables(raw []byte) ([]*models.Variable, error) {
+	var vs []models.Variable
+	if t, ok := c.varCache.Load(string(raw)); ok {
+		vs = t.([]models.Variable)
+	} else {
+		if err := json.Unmarshal(raw, &vs); err != nil {
+			return nil, err
+		}
+		if c.varCount.Add(1) <= varCacheSize {
+			c.varCache.Store(string(raw), vs)
+		}
+	}
+	backing := make([]models.Variable, len(vs))
+	out := make([]*models.Variable, len(vs))
+	for i := range vs {
+		backing[i] = vs[i]
+		backing[i].Value = deepCopy(vs[i].Value)
+		out[i] = &backing[i]
+	}
+	return out, nil
+}
+
+// deepCopy copies the objects and lists of a decoded JSON value.
+func deepCopy(v interface{}) interface{} {
+	switch x := v.(type) {
+	case map[string]interface{}:
+		m := make(map[string]interface{}, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []interface{}:
+		l := make([]interface{}, len(x))
+		for i, e := range x {
+			l[i] = deepCopy(e)
+		}
+		return l
+	}
+	return v
 }
 
 var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
@@ -95,10 +144,12 @@ func (c *WingifyClient) getFlag(featureKey string, context map[string]interface{
 	flag := &models.GetFlag{Enabled: r.Enabled, UUID: r.UUID, SessionId: int64(r.SessionID),
 		Variables: []*models.Variable{}}
 	if r.Variables != nil {
-		if err := json.Unmarshal(r.Variables, &flag.Variables); err != nil {
+		vars, err := c.decodeVariables(r.Variables)
+		if err != nil {
 			return models.NewGetFlag(false, nil, r.UUID, int64(r.SessionID)), nil,
 				fmt.Errorf("panic recovered in GetFlag: variables: %v", err)
 		}
+		flag.Variables = vars
 	}
 	var reason *FlagReason
 	if r.Reason != nil {

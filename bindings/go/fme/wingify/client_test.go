@@ -446,3 +446,21 @@ func TestModels(t *testing.T) {
 		t.Errorf("batch data %+v", bd)
 	}
 }
+
+// Each flag owns its variables: changing one flag's JSON value leaves the next flag's alone.
+func TestVariablesAreCopies(t *testing.T) {
+	c := newClient(t, rolloutAndTesting(t), nil, nil)
+	for i := 0; i < 60; i++ {
+		ctx := map[string]interface{}{"id": fmt.Sprintf("copy-%d", i)}
+		f1, _ := c.GetFlag("feature1", ctx)
+		if m, ok := f1.GetVariable("json", nil).(map[string]interface{}); ok {
+			m["name"] = "changed"
+			f2, _ := c.GetFlag("feature1", ctx)
+			if m2 := f2.GetVariable("json", nil).(map[string]interface{}); m2["name"] != "VWO" {
+				t.Fatalf("variables shared between flags: %v", m2)
+			}
+			return
+		}
+	}
+	t.Fatal("no user got the variation with a JSON object variable")
+}

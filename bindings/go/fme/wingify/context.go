@@ -2,6 +2,7 @@ package wingify
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
 	"unicode/utf8"
 )
@@ -99,16 +100,68 @@ func contextJSON(b []byte, ctx map[string]interface{}) ([]byte, error) {
 				b = append(b, "null"...)
 			}
 		default:
-			if s, ok := v.(string); ok {
-				b = appendJSONString(b, s)
-				continue
-			}
-			q, err := json.Marshal(v)
-			if err != nil {
+			var err error
+			if b, err = appendValue(b, v); err != nil {
 				return nil, err
 			}
-			b = append(b, q...)
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// appendValue appends v as encoding/json would encode it (map keys in no particular order: libvwo
+// reads objects, not their order), without reflection for the types contexts hold.
+func appendValue(b []byte, v interface{}) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return appendJSONString(b, x), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case int32:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case float64:
+		// encoding/json's form for these magnitudes; the others (and NaN, ±Inf) go through it.
+		if a := math.Abs(x); a == 0 || (a >= 1e-6 && a < 1e21) {
+			return strconv.AppendFloat(b, x, 'f', -1, 64), nil
+		}
+	case map[string]interface{}:
+		b = append(b, '{')
+		first := true
+		for k, e := range x {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = appendValue(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case []interface{}:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendValue(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	}
+	q, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, q...), nil
 }

@@ -390,7 +390,7 @@ func runCorpusFile(t *testing.T, dir, name string, col *collector) {
 		"accountId":   doc.InitOptions.AccountID.String(),
 		"settings":    string(doc.Settings),
 		"hostProfile": entry,
-		"logger": map[string]interface{}{"transport": map[string]interface{}{"log": func(level, message string) {}}},
+		"logger":      map[string]interface{}{"transport": map[string]interface{}{"log": func(level, message string) {}}},
 		wingify.OptionLibvwo: map[string]interface{}{
 			"base_url": col.srv.URL, "sdk_name": entry + "-fme-python-sdk", "poll_interval": 0,
 			"language_version": "go", "logger_is_custom": false, "threading": map[string]interface{}{"enabled": false},
