@@ -157,7 +157,9 @@ func BenchmarkFW1(b *testing.B) {
 	b.ReportMetric(per(lm), "libvwo-µs/op")
 	b.ReportMetric(per(om), "official-µs/op")
 
-	// The digests, untimed.
+	// The digests, untimed; lines kept to count where the two SDKs disagree.
+	lLines := make([]string, len(f.ops))
+	oLines := make([]string, len(f.ops))
 	lDigest := workload.FW1Digest(len(f.ops), func(i int) (string, string, bool, string) {
 		op := f.ops[i]
 		fl, why, _ := lc.GetFlagWithReason(f.keys[op.Key], context(op))
@@ -167,6 +169,7 @@ func BenchmarkFW1(b *testing.B) {
 		} else if why != nil && why.Rollout != nil {
 			v = fmt.Sprint(why.Rollout.VariationID)
 		}
+		lLines[i] = fmt.Sprint(fl.IsEnabled(), v)
 		return f.keys[op.Key], op.User, fl.IsEnabled(), v
 	})
 	var last map[string]interface{}
@@ -183,13 +186,25 @@ func BenchmarkFW1(b *testing.B) {
 				v = fmt.Sprint(r)
 			}
 		}
+		oLines[i] = fmt.Sprint(fl != nil && fl.IsEnabled(), v)
 		return f.keys[op.Key], op.User, fl != nil && fl.IsEnabled(), v
 	})
+	differ, differEnabled := 0, 0
+	for i := range lLines {
+		if lLines[i] != oLines[i] {
+			differ++
+			if lLines[i][:4] != oLines[i][:4] {
+				differEnabled++
+			}
+		}
+	}
 	fmt.Printf("FW1 (%d GetFlag calls over %d features, %d rounds, median): libvwo %.2f µs/op (rounds %v), "+
 		"official FME Go SDK %.2f µs/op (rounds %v): %.1f× faster\n", len(f.ops), len(f.keys), rounds, per(lm),
 		lt, per(om), ot, per(om)/per(lm))
 	fmt.Printf("FW1 digest: libvwo %s (%d enabled), official %s (%d enabled), reference %s\n", lDigest, lEnabled,
 		oDigest, oEnabled, workload.FW1Digest50)
+	fmt.Printf("FW1: the two SDKs disagree on %d of %d calls (%d on whether the flag is enabled, the rest on "+
+		"the variation)\n", differ, len(f.ops), differEnabled)
 	fmt.Printf("FW1 collector: %d requests received\n", f.requests.Load())
 	if lDigest != workload.FW1Digest50 {
 		b.Errorf("libvwo's FW1 digest %s, the reference's %s", lDigest, workload.FW1Digest50)
