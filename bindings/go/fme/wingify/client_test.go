@@ -303,7 +303,7 @@ func TestStorageAndIntegrations(t *testing.T) {
 		t.Fatal("nothing stored")
 	}
 	rec := st.data["feature1:stored-user"]
-	if rec == nil || rec["rolloutKey"] == nil {
+	if rec == nil || rec[enums.StorageRolloutKey.GetValue()] == nil || rec[enums.StorageUserID.GetValue()] != "stored-user" {
 		t.Fatalf("record %v", st.data)
 	}
 	// Whatever the settings become, the stored decision stays.
@@ -313,7 +313,8 @@ func TestStorageAndIntegrations(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(props) == 0 || props[0]["featureKey"] != "feature1" {
+	if len(props) == 0 || props[0][enums.DecisionFeatureKey.GetValue()] != "feature1" ||
+		props[0][enums.DecisionUserID.GetValue()] != "stored-user" || props[0][enums.DecisionRolloutVariationID.GetValue()] == nil {
 		t.Errorf("integrations: %v", props)
 	}
 }
