@@ -33,3 +33,23 @@ const (
 	// FME names the product.
 	FME = "fme"
 )
+
+const (
+	// SettingsTimeout is the settings fetch's timeout (milliseconds).
+	SettingsTimeout = 50000
+	// FsEnvironment is the visitor property carrying the SDK key.
+	FsEnvironment = "vwo_fs_environment"
+	// HTTPSProtocol and HTTPProtocol are the gateway's protocols.
+	HTTPSProtocol = "https"
+	HTTPProtocol  = "http"
+	// RandomAlgo is the MEG group algorithm "random" (et 1).
+	RandomAlgo = 1
+	// VariationTargetingUserIDKey is the whitelisting variable libvwo sets to the user id, as the
+	// reference does ("_vwoUserId"; the official Go SDK's is "_wingifyUserId").
+	VariationTargetingUserIDKey = "_vwoUserId"
+	// EndpointGetUserData is the gateway's user-agent and location lookup.
+	EndpointGetUserData = "/get-user-details"
+	// QueryParamUserAgent and QueryParamIPAddress are its query parameters.
+	QueryParamUserAgent = "userAgent"
+	QueryParamIPAddress = "ipAddress"
+)

@@ -12,3 +12,12 @@ import "github.com/libvwo/libvwo/bindings/go/fme/wingify/pkg/packages/logger/enu
 type LogTransport interface {
 	Log(level enums.LogLevel, message string)
 }
+
+// Logger is a logger with one method per level.
+type Logger interface {
+	Trace(message string)
+	Debug(message string)
+	Info(message string)
+	Warn(message string)
+	Error(message string)
+}
