@@ -465,3 +465,35 @@ func TestVariablesAreCopies(t *testing.T) {
 	}
 	t.Fatal("no user got the variation with a JSON object variable")
 }
+
+// The official network options: proxyUrl and gatewayService send the events to that host.
+func TestProxyAndGatewayOptions(t *testing.T) {
+	for _, opt := range []string{"proxyUrl", "gatewayService"} {
+		col := startCollector()
+		var v interface{} = col.srv.URL
+		if opt == "gatewayService" {
+			v = map[string]interface{}{"url": col.srv.URL}
+		}
+		c, err := vwo.Init(map[string]interface{}{"sdkKey": "000000000000_MASKED_000000000000", "accountId": "12345",
+			"settings": rolloutAndTesting(t), opt: v, "pollInterval": 60000,
+			"logger": map[string]interface{}{"level": "error", "prefix": "ignored",
+				"transports": []map[string]interface{}{{"error": func(string) {}}}},
+			wingify.OptionLibvwo: map[string]interface{}{"poll_interval": 0}})
+		if err != nil {
+			t.Fatalf("%s: %v", opt, err)
+		}
+		if f, err := c.GetFlag("feature1", map[string]interface{}{"id": "u1"}); err != nil || !f.IsEnabled() {
+			t.Errorf("%s: %v %v", opt, f, err)
+		}
+		_ = c.Close()
+		reqs := col.take()
+		col.srv.Close()
+		found := false
+		for _, r := range reqs {
+			found = found || strings.Contains(r.target, "vwo_variationShown") || strings.Contains(string(r.body), "vwo_variationShown")
+		}
+		if !found {
+			t.Errorf("%s: no impression reached it (%d requests)", opt, len(reqs))
+		}
+	}
+}
