@@ -161,7 +161,8 @@ bench-python: python-install
 # vwo.h of its package internal/capi, as a release's module zip carries them; `make go-lib` puts this
 # checkout's build there (git-ignored); see bindings/go/README.md. Tests: vet, everything under -race
 # (the v1 and FME corpora run a prefix of each file there), then the vectors in full without -race,
-# then the OpenFeature provider (its own module, bindings/go/openfeature) under -race.
+# then the OpenFeature provider (its own module, bindings/go/openfeature) under -race, then (with the
+# official FME Go SDK's source in ../shared/peers) the FME drop-in checks of bindings/go/bench/fmecompare.
 GO ?= go
 GO_CAPI := bindings/go/internal/capi
 
@@ -175,6 +176,9 @@ test-go: go-lib
 		&& $(GO) test -count=1 -run 'TestExpectations|TestScenarios|TestCorpusOverHTTP' ./pkg/api \
 		&& $(GO) test -count=1 -run 'TestFMEVectors' ./fme/wingify
 	cd bindings/go/openfeature && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	@if [ -d $(GO_FME_PEER) ]; then \
+		cd bindings/go/bench/fmecompare && $(GO) vet ./... && $(GO) test -count=1 -run 'TestSurface|TestReadme' .; \
+	else echo "test-go: the drop-in checks against the official FME Go SDK skipped: $(GO_FME_PEER) is not there"; fi
 
 # W1, W2, W4 on the Go binding and on vwo-go-sdk (its source in ../shared/peers) in one process,
 # alternately, BENCH_ROUNDS rounds; the binding alone when that source is absent (docs/PERFORMANCE.md).
