@@ -2,7 +2,7 @@
 CARGO ?= cargo
 
 .PHONY: all build demo test deps test-rust lint conformance bench bench-fme fme-ref-venv clean test-c install bench-c c-quickstart \
-	test-python bench-python python-install go-lib test-go bench-go dist dist-lib test-dist fuzz-smoke
+	test-python bench-python python-install go-lib test-go bench-go bench-go-fme dist dist-lib test-dist fuzz-smoke
 
 all: build
 
@@ -160,7 +160,9 @@ bench-python: python-install
 # The cgo binding (bindings/go, module github.com/libvwo/libvwo/bindings/go) links the libvwo.a and
 # vwo.h of its package internal/capi, as a release's module zip carries them; `make go-lib` puts this
 # checkout's build there (git-ignored); see bindings/go/README.md. Tests: vet, everything under -race
-# (the corpus runs a prefix of each file there), then the vectors in full without -race.
+# (the v1 and FME corpora run a prefix of each file there), then the vectors in full without -race,
+# then the OpenFeature provider (its own module, bindings/go/openfeature) under -race, then (with the
+# official FME Go SDK's source in ../shared/peers) the FME drop-in checks of bindings/go/bench/fmecompare.
 GO ?= go
 GO_CAPI := bindings/go/internal/capi
 
@@ -171,7 +173,12 @@ go-lib: build
 
 test-go: go-lib
 	cd bindings/go && $(GO) vet ./... && $(GO) test -race -count=1 ./... \
-		&& $(GO) test -count=1 -run 'TestExpectations|TestScenarios|TestCorpusOverHTTP' ./pkg/api
+		&& $(GO) test -count=1 -run 'TestExpectations|TestScenarios|TestCorpusOverHTTP' ./pkg/api \
+		&& $(GO) test -count=1 -run 'TestFMEVectors' ./fme/wingify
+	cd bindings/go/openfeature && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	@if [ -d $(GO_FME_PEER) ]; then \
+		cd bindings/go/bench/fmecompare && $(GO) vet ./... && $(GO) test -count=1 -run 'TestSurface|TestReadme' .; \
+	else echo "test-go: the drop-in checks against the official FME Go SDK skipped: $(GO_FME_PEER) is not there"; fi
 
 # W1, W2, W4 on the Go binding and on vwo-go-sdk (its source in ../shared/peers) in one process,
 # alternately, BENCH_ROUNDS rounds; the binding alone when that source is absent (docs/PERFORMANCE.md).
@@ -184,6 +191,18 @@ bench-go: go-lib
 	else \
 		echo "bench-go: the vwo-go-sdk comparison is skipped: $(GO_PEER) is not there; libvwo's binding only"; \
 		cd bindings/go && $(GO) test -run '^$$' -bench 'W[124]' -benchtime 3x -count 1 ./bench; \
+	fi
+
+# FW1 (FME GetFlag over 50 features) on the Go binding's FME packages and on the official FME Go SDK
+# (vwo-fme-go-sdk over wingify-fme-go-sdk, source in ../shared/peers) in one process, alternately,
+# BENCH_ROUNDS rounds; digests against the reference's (docs/PERFORMANCE.md, "FME").
+GO_FME_PEER := ../shared/peers/wingify-fme-go-sdk
+bench-go-fme: go-lib
+	@if [ -d $(GO_FME_PEER) ]; then \
+		cd bindings/go/bench/fmecompare && VWO_BENCH_ROUNDS=$(BENCH_ROUNDS) \
+			$(GO) test -run '^$$' -bench FW1 -benchtime 1x -count 1 -timeout 120m .; \
+	else \
+		echo "bench-go-fme: skipped: $(GO_FME_PEER) (the official FME Go SDK's source) is not there"; \
 	fi
 
 # ---------------------------------------------------------------------------------------- Release

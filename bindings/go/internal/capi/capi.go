@@ -98,6 +98,11 @@ type Call struct {
 	has  C.bool
 	out  *C.char
 	err  [errLen]byte
+	// FME get_flag: the texts of one decision (see libvwo_go_fme_get_flag).
+	flag    [2048]byte
+	flagLen C.size_t
+	big     *C.char
+	u64     C.uint64_t
 }
 
 var calls = sync.Pool{New: func() any { return &Call{Opts: make([]byte, 0, 512), buf: make([]byte, 0, 256)} }}

@@ -28,4 +28,20 @@ vwo_status libvwo_go_get_settings_file(const char *account_id, const char *sdk_k
 vwo_status libvwo_go_update_settings(const vwo_client *c, bool webhook, char **out, char *err,
                                      size_t err_len);
 vwo_status libvwo_go_replace_settings(const vwo_client *c, const char *settings, char *err, size_t err_len);
+
+// FME (vwo_fme_client).
+vwo_status libvwo_go_fme_init(const char *options, uintptr_t handle, int flags, vwo_fme_client **out,
+                              char *err, size_t err_len);
+vwo_status libvwo_go_fme_get_flag(const vwo_fme_client *c, const char *feature_key, const char *context,
+                                  int want_reason, bool *enabled, uint64_t *session_id, char *buf,
+                                  size_t buf_len, size_t *len_out, char **big_out, char *err, size_t err_len);
+vwo_status libvwo_go_fme_track_event(const vwo_fme_client *c, const char *event_name, const char *context,
+                                     const char *properties, bool *out, char *err, size_t err_len);
+vwo_status libvwo_go_fme_set_attributes(const vwo_fme_client *c, const char *attributes, const char *context,
+                                        char *err, size_t err_len);
+vwo_status libvwo_go_fme_update_settings(const vwo_fme_client *c, const char *settings, bool webhook, char *err,
+                                         size_t err_len);
+vwo_status libvwo_go_fme_settings(const vwo_fme_client *c, char **out, char *err, size_t err_len);
+vwo_status libvwo_go_fme_get_uuid(const char *user_id, const char *account_id, char **out, char *err,
+                                  size_t err_len);
 #endif

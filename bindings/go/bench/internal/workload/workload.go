@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strconv"
 )
@@ -277,4 +278,64 @@ func Digest(n int, line func(i int) (key, user, result string)) (digest string, 
 		h.Write(buf)
 	}
 	return hex.EncodeToString(h.Sum(nil)), decided
+}
+
+// FW1 (docs/PERFORMANCE.md, "FME"): FME get_flag over benches/data/fme_settings_50.json, feature i % n,
+// user and profile drawn as W1 draws them, the profile as the context's custom variables.
+const (
+	FW1Ops, FW1Warm, FW1WarmSeed, FW1Seed = 200000, 20000, 1001, 1
+	// FW1Digest50 is the digest of the 200,000 timed calls over fme_settings_50.json, libvwo's and
+	// vwo-fme-python-sdk 1.65.0's alike.
+	FW1Digest50 = "a2784da89c6e32d4"
+)
+
+// FW1Op is one call of FW1: the feature's index, the user and the profile's index.
+type FW1Op struct {
+	Key     int
+	User    string
+	Profile int
+}
+
+// FW1 draws n calls over nKeys features with the LCG seeded by seed (benches/fw1/mod.rs, gen_ops).
+func FW1(nKeys, n int, seed uint32) []FW1Op {
+	r := lcg(seed)
+	ops := make([]FW1Op, n)
+	for i := range ops {
+		u := pickUser(&r)
+		ops[i] = FW1Op{Key: i % nKeys, User: u, Profile: int(r.rand(uint32(len(Profiles))))}
+	}
+	return ops
+}
+
+// FW1Digest is FNV-1a 64 over "<featureKey>|<userId>|<true|false>|<variationId>\n" per call, in hex.
+func FW1Digest(n int, line func(i int) (key, user string, enabled bool, variationID string)) string {
+	h := uint64(14695981039346656037)
+	write := func(s string) {
+		for i := 0; i < len(s); i++ {
+			h ^= uint64(s[i])
+			h *= 1099511628211
+		}
+	}
+	for i := 0; i < n; i++ {
+		k, u, e, v := line(i)
+		write(k + "|" + u + "|" + strconv.FormatBool(e) + "|" + v + "\n")
+	}
+	return fmt.Sprintf("%016x", h)
+}
+
+// FeatureKeys are the keys of a FME settings file's features, in order.
+func FeatureKeys(text []byte) ([]string, error) {
+	var s struct {
+		Features []struct {
+			Key string `json:"key"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal(text, &s); err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(s.Features))
+	for i, f := range s.Features {
+		keys[i] = f.Key
+	}
+	return keys, nil
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package wingify_test
+
+const raceEnabled = false
