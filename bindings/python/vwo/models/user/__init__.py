@@ -1,0 +1,1 @@
+"""``vwo.models.user`` as in vwo-fme-python-sdk."""

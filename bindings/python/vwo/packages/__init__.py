@@ -1,0 +1,1 @@
+"""``vwo.packages`` as in vwo-fme-python-sdk: the storage connector and the logger's level enum."""

@@ -1,0 +1,1 @@
+"""``vwo.packages.logger`` as in vwo-fme-python-sdk."""

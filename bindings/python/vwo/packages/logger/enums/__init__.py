@@ -1,0 +1,1 @@
+"""``vwo.packages.logger.enums`` as in vwo-fme-python-sdk."""

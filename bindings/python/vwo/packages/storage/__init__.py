@@ -1,0 +1,1 @@
+"""``vwo.packages.storage`` as in vwo-fme-python-sdk."""
