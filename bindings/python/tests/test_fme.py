@@ -425,3 +425,43 @@ def test_static_instance_and_builder(collector):
     assert b.get_flag("feature_key", {"id": "u"}).is_enabled()
     b.close()
     c.close()
+
+
+# ------------------------------------------------------------------------------------------ README snippets
+def test_official_readme_snippets_unchanged(collector, monkeypatch, capsys):
+    """Each `vwo` snippet of the official README, as written there, in order, in one namespace (later ones
+    use what earlier ones defined). The test's only arrangement is the network: ``vwo.init`` is wrapped so
+    that VWO's hosts (and the snippets' gateway and proxy hosts) are the collector, which serves
+    settings with the snippets' feature, variables and event."""
+    from fme_readme_snippets import SNIPPETS
+
+    collector.responses["/server-side/v2-settings"] = json.dumps(settings_doc())
+    real_init = vwo.init
+    made = []
+
+    def init_on_collector(options):
+        o = dict(options)
+        o["base_url"] = collector.base_url
+        if isinstance(o.get("gateway_service"), dict):
+            o["gateway_service"] = dict(o["gateway_service"], url=collector.base_url)
+        c = real_init(o)
+        made.append(c)
+        return c
+
+    monkeypatch.setattr(vwo, "init", init_on_collector)
+    ns = {"event_properties": {"amount": 2}, "context": {"id": "user-1"}, "client_db": {}}
+    for title, code in SNIPPETS:
+        exec(compile(code, "README: " + title, "exec"), ns)  # noqa: S102 - the README's own code
+    assert len(made) >= 12 and all(isinstance(c, vwo.VWOClient) for c in made)
+    assert ns["is_enabled"] is True and ns["int_var"] == 10
+    assert ns["uuid"] == "CC25A368ADA0542699EAD62489811105"
+    assert isinstance(ns["session_id"], int) and ns["flag"].get_session_id() == 1697123456
+    assert ns["client_db"] and all("rolloutKey" in v for v in ns["client_db"].values())
+    assert ns["is_alias_set"] is False  # aliasing is not provided by libvwo (README, "FME")
+    out = capsys.readouterr().out
+    assert "Generated UUID: CC25A368ADA0542699EAD62489811105" in out
+    assert "Feature is enabled!" in out and "Variable value: on" in out
+    for c in made:
+        c.close()
+    names = [json.loads(b).get("d", {}).get("event", {}).get("name") for _, _, b, _ in collector.take() if b]
+    assert "event_name" in names and "vwo_variationShown" in names and "vwo_syncVisitorProp" in names

@@ -761,9 +761,10 @@ def _build(options: Dict[str, Any], entry: str) -> Optional[VWOClient]:
     hooks = _Hooks(log, storage, integrations, flush_callback)
     out = _lib.FmeClient()
     st = lib.vwo_fme_client_init(encoded, byref(hooks.struct), byref(out))
-    if st == _lib.NETWORK and "settings" not in opts:
-        # As the reference: a client whose settings could not be fetched still exists, with no features
-        # (every flag disabled, every event unknown) until polling or update_settings brings them.
+    if st in (_lib.NETWORK, _lib.INVALID_SETTINGS) and "settings" not in opts:
+        # As the reference: a client whose settings could not be fetched (or were not valid) still exists,
+        # with no features (every flag disabled, every event unknown) until polling or update_settings
+        # brings valid ones.
         log.error("settings fetch failed: %s; the client starts without features" % _lib.last_error())
         empty = dict(opts)
         empty["settings"] = {"version": 1, "accountId": opts["account_id"], "sdkKey": opts["sdk_key"],
