@@ -13,6 +13,7 @@ import logging
 import os
 import platform
 import threading
+import time
 import weakref
 from ctypes import byref, c_bool
 from enum import Enum
@@ -418,9 +419,16 @@ _live_lock = threading.Lock()
 
 
 def _free(box: List[Any]) -> None:
+    """Finalizer: frees the C client (delivering its queued events first). The garbage collector may run
+    it on any thread, including one of libvwo's own threads inside a callback (a thread Python knows as a
+    dummy thread), where freeing a client is not allowed: there it is handed to a new Python thread."""
     h = box[0]
     box[0] = None
-    if h:
+    if not h:
+        return
+    if isinstance(threading.current_thread(), threading._DummyThread):  # type: ignore[attr-defined]
+        threading.Thread(target=lib.vwo_fme_client_free, args=(h,), name="vwo-fme-free", daemon=False).start()
+    else:
         lib.vwo_fme_client_free(h)
 
 
@@ -480,6 +488,19 @@ class VWOClient:
         if self._closed:
             lib.vwo_fme_client_close(out)
 
+    def _disabled_for(self, context: Any) -> GetFlag:
+        """The disabled flag of a call refused before its decision: with the visitor UUID and session id
+        of a valid context, as the reference computes them first."""
+        if not (isinstance(context, dict) and isinstance(context.get("id"), str)):
+            return _disabled()
+        settings = self.original_settings() or {}
+        account = settings.get("accountId")
+        uuid = getUUID(context["id"], str(account)) if account is not None and context["id"] else None
+        sid = context.get("session_id")
+        if type(sid) is not int:
+            sid = int(time.time())
+        return GetFlag(False, [], sid, uuid, {"reason": "INVALID_CONTEXT"})
+
     def _fail(self, api: str, why: str) -> None:
         self._hooks.log.error("%s: %s" % (api, why))
 
@@ -496,7 +517,7 @@ class VWOClient:
         k = _cstr(feature_key)
         if k is None:
             self._fail("get_flag", "featureKey should be a string (got %s)" % type(feature_key).__name__)
-            return _disabled()
+            return self._disabled_for(context)
         c = _json_bytes(context, _lenient)
         if c is None or self._h is None:
             self._fail("get_flag", "context is not JSON-serialisable (or nested too deeply)")
@@ -527,7 +548,7 @@ class VWOClient:
         return GetFlag(enabled, variables, session_id, uuid, reason)
 
     def track_event(self, event_name: str, context: Dict[str, Any] = _MISSING,  # type: ignore[assignment]
-                    event_properties: Optional[Dict[str, Any]] = None) -> Dict[Any, bool]:
+                    event_properties: Optional[Dict[str, Any]] = _MISSING) -> Dict[Any, bool]:  # type: ignore[assignment]
         """``{event_name: True}`` when ``event_name`` is a metric of some feature (the event is queued),
         else ``{event_name: False}``."""
         try:
@@ -543,8 +564,9 @@ class VWOClient:
             self._fail("track_event", "event_name should be a string (got %s)" % type(event_name).__name__)
             return failed
         c = _json_bytes(context, _lenient)
-        p = None if event_properties is None else _json_bytes(event_properties, _lenient)
-        if c is None or (event_properties is not None and p is None) or self._h is None:
+        # Omitted: none. Given, even None: libvwo checks it is an object, as the reference does.
+        p = None if event_properties is _MISSING else _json_bytes(event_properties, _lenient)
+        if c is None or (event_properties is not _MISSING and p is None) or self._h is None:
             self._fail("track_event", "context or event_properties are not JSON-serialisable")
             return failed
         tracked = c_bool(False)
@@ -705,8 +727,12 @@ def _build(options: Dict[str, Any], entry: str) -> Optional[VWOClient]:
         "sdk_name": SDK_NAME,
         "language_version": platform.python_version(),
         "logger_is_custom": log.custom,
-        "logger": {"level": log.libvwo_level()},
     }
+    # libvwo sends the messages at or above its level (default ERROR); the usage stat `ll` says a level
+    # was given, as the reference's says `logger.level` was. A transport below ERROR needs the level too.
+    logger_opt = options.get("logger")
+    if (isinstance(logger_opt, dict) and logger_opt.get("level")) or log.min_level < _LEVEL_NUMBERS["ERROR"]:
+        opts["logger"] = {"level": log.libvwo_level()}
     poll = options.get("poll_interval")
     if poll:
         if type(poll) is int and poll >= 1000:
