@@ -48,9 +48,10 @@ def of_settings():
     })
     s["campaigns"].append({
         "id": 4, "key": "gated_pro", "name": "gated_pro", "status": "RUNNING", "type": "FLAG_ROLLOUT",
-        "isForcedVariationEnabled": False,
-        "segments": {"or": [{"custom_variable": {"plan": "pro"}}]},
-        "variations": [{"id": 1, "name": "Rollout-pro", "weight": 100, "segments": {},
+        "isForcedVariationEnabled": False, "segments": {},
+        # a rollout rule's pre-segment is its (first) variation's, as in vwo-fme-python-sdk
+        "variations": [{"id": 1, "name": "Rollout-pro", "weight": 100,
+                        "segments": {"or": [{"custom_variable": {"plan": "pro"}}]},
                         "variables": [{"id": 1, "key": "cfg", "type": "json", "value": "not json {"}]}],
     })
     return s
