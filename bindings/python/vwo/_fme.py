@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _lib
+from ._client import _cstr
 from ._lib import lib
 
 __all__ = [
@@ -260,17 +261,6 @@ class GetFlag:
 
 def _disabled(session_id: int = 0) -> GetFlag:
     return GetFlag(False, [], session_id, None, {"reason": "INVALID_CONTEXT"})
-
-
-def _cstr(value: Any) -> Optional[bytes]:
-    """A str as a C string; None when it cannot be one (not a str, NUL inside, lone surrogate)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        b = value.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    return None if b"\0" in b else b
 
 
 def _json_bytes(value: Any, encode: Callable[[Any], str]) -> Optional[bytes]:
