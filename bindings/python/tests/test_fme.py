@@ -188,6 +188,25 @@ def test_unfetchable_settings_still_give_a_client(collector):
     c.close()
 
 
+def test_settings_fetch_failure_still_gives_a_client():
+    # Nothing listens on the port: the fetch fails after the reference's retries (2, 4 and 8 s, so this
+    # test takes about 14 s); as the reference, init still returns a client, with no features.
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    c = vwo.init({"sdk_key": "k", "account_id": 1, "base_url": "http://127.0.0.1:%d" % port,
+                  "delivery": {"close_timeout_ms": 200}})
+    assert c is not None
+    assert c.get_flag("feature_key", {"id": "u"}).is_enabled() is False
+    assert c.track_event("event_name", {"id": "u"}) == {"event_name": False}
+    c.update_settings(settings_doc())
+    assert c.get_flag("feature_key", {"id": "u"}).is_enabled() is True
+    c.close()
+
+
 def test_storage_connector_batching_integrations_logger(collector):
     seen, flushed, logs, records = [], [], [], {}
 
