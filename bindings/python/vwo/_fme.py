@@ -834,6 +834,8 @@ def getUUID(user_id: str, account_id: str) -> Optional[str]:
 class VWOBuilder:
     """Builds a client from init options: ``VWOBuilder(options).build()`` is ``init(options)``."""
 
+    entry = "vwo"  # wingify.WingifyBuilder: "wingify"
+
     def __init__(self, options: Optional[Dict[str, Any]] = None) -> None:
         self.options = dict(options or {})
 
@@ -842,7 +844,7 @@ class VWOBuilder:
         opts = dict(self.options)
         if settings:
             opts["settings"] = settings
-        return init(opts)
+        return init_entry(opts, self.entry)
 
 
 class _Instance:

@@ -6,7 +6,12 @@ from typing import Any, Dict, Optional
 from vwo._fme import GetFlag, LogLevelEnum, StorageConnector, VWOBuilder, VWOClient, getUUID, init_entry
 
 WingifyClient = VWOClient
-WingifyBuilder = VWOBuilder
+
+
+class WingifyBuilder(VWOBuilder):
+    """``WingifyBuilder(options).build()`` is ``wingify.init(options)``."""
+
+    entry = "wingify"
 
 
 def init(options: Optional[Dict[str, Any]] = None) -> Optional[VWOClient]:
