@@ -433,6 +433,7 @@ class VWOClient:
         self._h = handle
         self._hooks = hooks  # keeps the CFUNCTYPE objects alive as long as the C client
         self._options = options
+        self._account_id = str(json.loads(options).get("account_id"))
         self._batching = batching
         self._closed = False
         self._box = [handle]
@@ -483,9 +484,7 @@ class VWOClient:
         of a valid context, as the reference computes them first."""
         if not (isinstance(context, dict) and isinstance(context.get("id"), str)):
             return _disabled()
-        settings = self.original_settings() or {}
-        account = settings.get("accountId")
-        uuid = getUUID(context["id"], str(account)) if account is not None and context["id"] else None
+        uuid = getUUID(context["id"], self._account_id) if context["id"] else None
         sid = context.get("session_id")
         if type(sid) is not int:
             sid = int(time.time())
