@@ -126,14 +126,16 @@ bench-c: build
 
 # ---------------------------------------------------------------------------------------- Python
 # `pip install ./bindings/python` (setuptools; setup.py runs cargo and bundles libvwo.so) into a private
-# directory under target/, then pytest against that installed package (see bindings/python/README.md).
+# directory under target/, with the `openfeature` extra (openfeature-sdk, from PyPI: the OpenFeature
+# provider's tests; pure Python, skipped on CPython < 3.10, which it does not support), then pytest against
+# that installed package (see bindings/python/README.md).
 PYTHON ?= python3
 PY_SITE := $(CURDIR)/target/python/site
 
 python-install: build
 	rm -rf $(PY_SITE)
 	VWO_PREBUILT_LIBRARY=$(CURDIR)/target/release/libvwo.so $(PYTHON) -m pip install --quiet --disable-pip-version-check \
-		--no-warn-script-location --target $(PY_SITE) ./bindings/python
+		--no-warn-script-location --target $(PY_SITE) "./bindings/python[openfeature]"
 
 # The package is pure Python over libvwo.so: the same installed files are also tested on the oldest and
 # newest CPython the machine has among PY_OTHER (pyenv's or on PATH), when they have pytest.

@@ -495,6 +495,21 @@ class VWO:
         with _live_lock:
             _live.add(self)
 
+    # -- vwo-fme-python-sdk's ``vwo.vwo.VWO`` (its static orchestrator shares this module path) -------
+    @staticmethod
+    def set_instance(options: Dict[str, Any]) -> Any:
+        """vwo-fme-python-sdk's ``VWO.set_instance(options)``: ``vwo.init(options)``, remembered."""
+        from ._fme import _Instance
+
+        return _Instance.set_instance(options)
+
+    @staticmethod
+    def getInstance() -> Any:
+        """vwo-fme-python-sdk's ``VWO.getInstance()``: the client the last ``set_instance`` made."""
+        from ._fme import _Instance
+
+        return _Instance.getInstance()
+
     # -- vwo-python-sdk's read-only attributes ----------------------------------------------------
     @property
     def logger(self) -> ClientLogger:

@@ -190,6 +190,34 @@ _declare("vwo_client_track_text", c_char_p, [Client, c_char_p, c_char_p, c_char_
 _declare("vwo_client_get_feature_variable_text", c_char_p, [Client, c_char_p, c_char_p, c_char_p, c_char_p])
 _declare("vwo_client_get_and_update_settings_file", c_int, [Client, c_char_p, c_char_p, c_bool, POINTER(OwnedStr)])
 
+# FME (Feature Management and Experimentation): a vwo_fme_client beside the v1 client; a decision is a
+# vwo_flag handle (see include/vwo.h, "vwo_fme_").
+FmeClient = c_void_p  # struct vwo_fme_client * (opaque)
+Flag = c_void_p  # struct vwo_flag * (opaque)
+_declare("vwo_fme_client_init", c_int, [c_char_p, POINTER(Callbacks), POINTER(FmeClient)])
+_declare("vwo_fme_client_free", None, [FmeClient])
+_declare("vwo_fme_client_close", c_int, [FmeClient])
+_declare("vwo_fme_client_flush", c_int, [FmeClient, c_uint64, POINTER(c_bool), POINTER(FlushReport)])
+_declare("vwo_fme_client_delivery_counters", c_int, [FmeClient, POINTER(DeliveryCounters)])
+_declare("vwo_fme_client_settings", c_int, [FmeClient, POINTER(OwnedStr)])
+_declare("vwo_fme_update_settings", c_int, [FmeClient, c_char_p, c_bool])
+_declare("vwo_fme_get_flag", c_int, [FmeClient, c_char_p, c_char_p, POINTER(Flag)])
+_declare("vwo_flag_free", None, [Flag])
+_declare("vwo_flag_is_enabled", c_bool, [Flag])
+_declare("vwo_flag_session_id", c_uint64, [Flag])
+_declare("vwo_flag_get_bool", c_bool, [Flag, c_char_p, c_bool])
+_declare("vwo_flag_get_int", c_int64, [Flag, c_char_p, c_int64])
+_declare("vwo_flag_get_double", c_double, [Flag, c_char_p, c_double])
+_declare("vwo_flag_get_string", c_int, [Flag, c_char_p, POINTER(OwnedStr)])
+_declare("vwo_flag_get_json", c_int, [Flag, c_char_p, POINTER(OwnedStr)])
+_declare("vwo_flag_variables", c_int, [Flag, POINTER(OwnedStr)])
+_declare("vwo_flag_uuid", c_int, [Flag, POINTER(OwnedStr)])
+_declare("vwo_flag_reason", c_int, [Flag, POINTER(OwnedStr)])
+_declare("vwo_fme_track_event", c_int, [FmeClient, c_char_p, c_char_p, c_char_p, POINTER(c_bool)])
+_declare("vwo_fme_set_attributes", c_int, [FmeClient, c_char_p, c_char_p])
+_declare("vwo_fme_set_attribute", c_int, [FmeClient, c_char_p, c_char_p, c_char_p])
+_declare("vwo_fme_get_uuid", c_int, [c_char_p, c_char_p, POINTER(OwnedStr)])
+
 
 def last_error() -> str:
     """The text of the last error on this thread."""

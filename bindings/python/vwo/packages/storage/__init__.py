@@ -1,0 +1,3 @@
+"""``vwo.packages.storage`` as in vwo-fme-python-sdk."""
+
+from . import connector  # noqa: E402,F401
