@@ -543,8 +543,8 @@ impl<'s, 'c> Run<'s, 'c> {
         };
         let user = self.bucketing_id();
         match salt {
-            Some(s) => scoped_seed(&mut self.seed, &s, None, &user),
-            None => scoped_seed(&mut self.seed, &campaign.id, None, &user),
+            Some(s) => scoped_seed(&mut self.seed, &s, None, user),
+            None => scoped_seed(&mut self.seed, &campaign.id, None, user),
         }
         is_within_percent(bucket_value(&self.seed, MAX_TRAFFIC_PERCENT, 1.0), traffic)
     }
@@ -563,8 +563,8 @@ impl<'s, 'c> Run<'s, 'c> {
         let user = self.bucketing_id();
         let account = &self.settings.account_id_text;
         match campaign.salt.as_deref() {
-            Some(s) => scoped_seed(&mut self.seed, &s, Some(account), &user),
-            None => scoped_seed(&mut self.seed, &campaign.id, Some(account), &user),
+            Some(s) => scoped_seed(&mut self.seed, &s, Some(account), user),
+            None => scoped_seed(&mut self.seed, &campaign.id, Some(account), user),
         }
         let value = bucket_value(&self.seed, MAX_TRAFFIC_VALUE, 1.0);
         first_in_range(&rule.variations, value, |&vi| campaign.variations[vi].range)
@@ -602,8 +602,8 @@ impl<'s, 'c> Run<'s, 'c> {
                 }));
                 let user = self.bucketing_id();
                 match campaign.salt.as_deref() {
-                    Some(s) => scoped_seed(&mut self.seed, &s, None, &user),
-                    None => scoped_seed(&mut self.seed, &campaign.id, None, &user),
+                    Some(s) => scoped_seed(&mut self.seed, &s, None, user),
+                    None => scoped_seed(&mut self.seed, &campaign.id, None, user),
                 }
                 let value = bucket_value(&self.seed, MAX_TRAFFIC_VALUE, 1.0);
                 let indexed: Vec<usize> = (0..n).collect();
@@ -802,7 +802,7 @@ impl<'s, 'c> Run<'s, 'c> {
             n => {
                 store_winner = true;
                 let user = self.bucketing_id();
-                scoped_seed(&mut self.seed, &g, None, &user);
+                scoped_seed(&mut self.seed, &g, None, user);
                 let value = bucket_value(&self.seed, MAX_TRAFFIC_VALUE, 1.0);
                 if group.et == 1 {
                     let weight = (100.0 / n as f64 * 10000.0).round_ties_even() / 10000.0;
