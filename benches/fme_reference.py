@@ -25,7 +25,7 @@ Setup (its own venv; the official SDK and its pins from PyPI):
 
     make fme-ref-venv   # = python3 -m venv target/fme-ref && target/fme-ref/bin/pip install -r benches/fme_reference_requirements.txt
     target/fme-ref/bin/python benches/fme_reference.py [--settings F] [--ops N] [--reps R]
-                                                       [--workload get_flag|track_event] [--memoize-validation]
+        [--workload get_flag|track_event] [--memoize-validation]
 """
 import argparse
 import json
