@@ -28,6 +28,7 @@ Setup (its own venv; the official SDK and its pins from PyPI):
         [--workload get_flag|track_event] [--memoize-validation]
 """
 import argparse
+import importlib.metadata
 import json
 import os
 import sys
@@ -249,7 +250,7 @@ def main(argv=None):
     print(json.dumps({
         "sdk": "vwo-fme-python-sdk",
         "workload": "get_flag",
-        "version": getattr(vwo, "__version__", None) or "1.65.0",
+        "version": getattr(vwo, "__version__", None) or importlib.metadata.version("vwo-fme-python-sdk"),
         "python": sys.version.split()[0],
         "settings": os.path.basename(a.settings),
         "features": len(keys),
@@ -298,7 +299,7 @@ def track_main(a, settings):
     samples.sort()
     print(json.dumps({
         "sdk": "vwo-fme-python-sdk",
-        "version": getattr(vwo, "__version__", None) or "1.65.0",
+        "version": getattr(vwo, "__version__", None) or importlib.metadata.version("vwo-fme-python-sdk"),
         "python": sys.version.split()[0],
         "workload": "track_event",
         "settings": os.path.basename(a.settings),
