@@ -2,7 +2,7 @@
 CARGO ?= cargo
 
 .PHONY: all build demo test deps test-rust lint conformance bench bench-fme fme-ref-venv clean test-c install bench-c c-quickstart \
-	test-python bench-python python-install go-lib test-go bench-go bench-go-fme dist dist-lib test-dist fuzz-smoke
+	test-python bench-python bench-python-fme python-install go-lib test-go bench-go bench-go-fme dist dist-lib test-dist fuzz-smoke
 
 all: build
 
@@ -157,6 +157,14 @@ test-python: python-install
 # (quick run), `--rounds 1`, `--sdks libvwo`, `--out target/python/bench.json`.
 bench-python: python-install
 	$(PYTHON) bindings/python/bench.py $(BENCH_ARGS)
+
+# FW1 (get_flag) and FT (track_event) through this binding's FME API (vwo.init) and on vwo-fme-python-sdk
+# 1.65.0 (target/fme-ref, `make fme-ref-venv`; benches/fme_reference.py), alternately in 3 rounds in one run,
+# medians; libvwo's events over sockets to a stub collector on 127.0.0.1 (not part of `make test`;
+# docs/PERFORMANCE.md, "Python binding, FME"). BENCH_ARGS: e.g. `--ops-scale 0.1` (short run), `--rounds 1`,
+# `--as-is-ops 20`, `--workloads fw1`, `--sdks libvwo`, `--out target/python/bench_fme.json`.
+bench-python-fme: python-install fme-ref-venv
+	$(PYTHON) bindings/python/bench_fme.py $(BENCH_ARGS)
 
 # ---------------------------------------------------------------------------------------- Go
 # The cgo binding (bindings/go, module github.com/libvwo/libvwo/bindings/go) links the libvwo.a and

@@ -13,6 +13,10 @@ request 200 with an empty body, nothing leaves the process); `threading: {"enabl
 switch) and its batch flush run inline; no batch timer, no polling timer. The variation ids come from the
 SDK's own integrations callback (`decision["experimentVariationId"]` / `["rolloutVariationId"]`).
 
+`--workload track_event` runs the track_event stream of `bindings/python/bench_fme.py` instead (FT:
+`track_event(<metric of features[i % n]>, {"id": user})`, the user from the same LCG, seed 5, warm-up seed
+1005, no event properties) and reports the time per call and how many calls answered True.
+
 Digest: FNV-1a 64 over one UTF-8 line per call, in call order,
 `"<featureKey>|<userId>|<true|false>|<variationId>\\n"`, where variationId is the experiment's variation id
 when an experiment rule assigned one, else the rollout's, else 0.
@@ -21,8 +25,10 @@ Setup (its own venv; the official SDK and its pins from PyPI):
 
     make fme-ref-venv   # = python3 -m venv target/fme-ref && target/fme-ref/bin/pip install -r benches/fme_reference_requirements.txt
     target/fme-ref/bin/python benches/fme_reference.py [--settings F] [--ops N] [--reps R]
+        [--workload get_flag|track_event] [--memoize-validation]
 """
 import argparse
+import importlib.metadata
 import json
 import os
 import sys
@@ -86,6 +92,12 @@ def pick_user(rng):
     return "user_%d" % rng.rand(USER_POOL)
 
 
+def gen_track_ops(events, n, seed):
+    """FT's stream (bindings/python/bench_fme.py): event `events[i % n]`, user (1-2 draws)."""
+    rng = Lcg(seed)
+    return [(events[i % len(events)], pick_user(rng)) for i in range(n)]
+
+
 def gen_ops(keys, n, seed):
     rng = Lcg(seed)
     ops = []
@@ -127,6 +139,8 @@ def fake_send(self, request, **kwargs):
         resp._content = STATE["settings"]
     else:
         STATE["requests"] += 1
+        body = request.body or b""
+        STATE["events"] += body.count(b'"msgId"' if isinstance(body, bytes) else '"msgId"')
         resp.headers["Content-Type"] = "text/plain"
         resp._content = b""
     return resp
@@ -172,6 +186,8 @@ def main(argv=None):
     ap.add_argument("--warm-ops", type=int, default=5000)
     ap.add_argument("--warm-seed", type=int, default=1001)
     ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--workload", choices=("get_flag", "track_event"), default="get_flag",
+                    help="get_flag: FW1 (default); track_event: FT (see the module's docstring)")
     ap.add_argument("--memoize-validation", action="store_true",
                     help="validate the settings once, not on every call (see the module's docstring)")
     a = ap.parse_args(argv)
@@ -183,6 +199,8 @@ def main(argv=None):
     settings = json.loads(text)
     STATE["settings"] = text
     keys = [f["key"] for f in settings["features"]]
+    if a.workload == "track_event":
+        return track_main(a, settings)
 
     last = {}
 
@@ -216,11 +234,12 @@ def main(argv=None):
     ops = gen_ops(keys, a.ops, a.seed)
     samples = []
     results = None
-    req0 = STATE["requests"]
+    req0, ev0 = STATE["requests"], STATE["events"]
     for _ in range(a.reps):
         t, results = run(ops, True)
         samples.append(t * 1e9 / len(ops))
     requests_per_rep = (STATE["requests"] - req0) // a.reps
+    events_per_rep = (STATE["events"] - ev0) // a.reps
     lines = []
     enabled = 0
     for (key, user, _), (on, exp_v, roll_v) in zip(ops, results):
@@ -230,7 +249,8 @@ def main(argv=None):
     samples.sort()
     print(json.dumps({
         "sdk": "vwo-fme-python-sdk",
-        "version": getattr(vwo, "__version__", None) or "1.65.0",
+        "workload": "get_flag",
+        "version": getattr(vwo, "__version__", None) or importlib.metadata.version("vwo-fme-python-sdk"),
         "python": sys.version.split()[0],
         "settings": os.path.basename(a.settings),
         "features": len(keys),
@@ -242,6 +262,55 @@ def main(argv=None):
         "enabled": enabled,
         "experiments": sum(1 for r in results if r[1] is not None),
         "requests_per_rep": requests_per_rep,
+        "events_per_rep": events_per_rep,
+        "validation": "memoized" if a.memoize_validation else "as the SDK does it (every call)",
+    }))
+    return 0
+
+
+def track_main(a, settings):
+    """FT: track_event over the features' metrics (one JSON line, as for get_flag)."""
+    events = [m["identifier"] for f in settings["features"] for m in f.get("metrics", [])[:1]]
+    client = vwo.init({
+        "sdk_key": settings["sdkKey"],
+        "account_id": settings["accountId"],
+        "threading": {"enabled": False},
+        "batch_event_data": {"events_per_request": 100, "request_time_interval": 600},
+    })
+    if client is None:
+        print("vwo.init returned None", file=sys.stderr)
+        return 1
+
+    def run(ops):
+        tracked = 0
+        t0 = time.perf_counter()
+        for name, user in ops:
+            tracked += bool(client.track_event(name, {"id": user}).get(name))
+        client.flush_events()
+        return time.perf_counter() - t0, tracked
+
+    run(gen_track_ops(events, a.warm_ops, a.warm_seed))
+    ops = gen_track_ops(events, a.ops, a.seed)
+    samples, tracked = [], 0
+    req0, ev0 = STATE["requests"], STATE["events"]
+    for _ in range(a.reps):
+        t, tracked = run(ops)
+        samples.append(t * 1e9 / len(ops))
+    samples.sort()
+    print(json.dumps({
+        "sdk": "vwo-fme-python-sdk",
+        "version": getattr(vwo, "__version__", None) or importlib.metadata.version("vwo-fme-python-sdk"),
+        "python": sys.version.split()[0],
+        "workload": "track_event",
+        "settings": os.path.basename(a.settings),
+        "events": len(events),
+        "ops": len(ops),
+        "reps": a.reps,
+        "ns_per_op": samples,
+        "median_ns": samples[len(samples) // 2],
+        "tracked": tracked,
+        "requests_per_rep": (STATE["requests"] - req0) // a.reps,
+        "events_per_rep": (STATE["events"] - ev0) // a.reps,
         "validation": "memoized" if a.memoize_validation else "as the SDK does it (every call)",
     }))
     return 0
