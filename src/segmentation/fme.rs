@@ -67,10 +67,14 @@ impl CustomVariable {
 }
 
 /// The tag value of §5.2 step 3 after the normalisation of step 5.
-fn tag_value(value: &Value) -> Result<String, Raise> {
+fn tag_value(value: &Value) -> Result<Cow<'_, str>, Raise> {
     Ok(match value {
-        Value::Bool(b) => bool_text(*b).to_string(),
-        other => normalise(&tag_str(other)?).into_owned(),
+        Value::Bool(b) => Cow::Borrowed(bool_text(*b)),
+        other => match tag_str(other)? {
+            // A string that is not a number is its own tag: no copy.
+            Cow::Borrowed(s) => normalise(s),
+            Cow::Owned(s) => Cow::Owned(normalise(&s).into_owned()),
+        },
     })
 }
 
@@ -182,6 +186,9 @@ impl Operand {
         let v = self.value.as_str();
         match &self.kind {
             Kind::Equals => tag == v,
+            Kind::Lower if tag.is_ascii() => {
+                tag.len() == v.len() && tag.bytes().map(|b| b.to_ascii_lowercase()).eq(v.bytes())
+            }
             Kind::Lower => tag.to_lowercase() == v,
             Kind::Contains => tag.contains(v),
             Kind::StartsWith => tag.starts_with(v),
