@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	vwo "github.com/libvwo/libvwo/bindings/go/fme"
 	"github.com/libvwo/libvwo/bindings/go/bench/internal/workload"
+	vwo "github.com/libvwo/libvwo/bindings/go/fme"
 	"github.com/libvwo/libvwo/bindings/go/fme/wingify"
 )
 

@@ -84,6 +84,24 @@ type HookSet struct {
 	Storage, Logger, Integrations, Flush bool
 }
 
+// flags is the shim's bit set of the callbacks a client gets (LIBVWO_GO_*), for the v1 and FME clients alike.
+func (set HookSet) flags() C.int {
+	flags := C.int(0)
+	if set.Storage {
+		flags |= C.LIBVWO_GO_STORAGE
+	}
+	if set.Logger {
+		flags |= C.LIBVWO_GO_LOGGER
+	}
+	if set.Integrations {
+		flags |= C.LIBVWO_GO_INTEGRATIONS
+	}
+	if set.Flush {
+		flags |= C.LIBVWO_GO_FLUSH
+	}
+	return flags
+}
+
 const errLen = 512
 
 // Call is the per-call scratch memory passed to C: NUL-terminated strings, the variation name buffer,
@@ -184,19 +202,7 @@ func Launch(settings, options []byte, hooks Hooks, set HookSet) (*Client, error)
 		k.Opts = append(k.Opts, options...)
 		opt = k.opts()
 	}
-	flags := C.int(0)
-	if set.Storage {
-		flags |= C.LIBVWO_GO_STORAGE
-	}
-	if set.Logger {
-		flags |= C.LIBVWO_GO_LOGGER
-	}
-	if set.Integrations {
-		flags |= C.LIBVWO_GO_INTEGRATIONS
-	}
-	if set.Flush {
-		flags |= C.LIBVWO_GO_FLUSH
-	}
+	flags := set.flags()
 	c := &Client{}
 	if flags != 0 {
 		c.handle = cgo.NewHandle(hooks)

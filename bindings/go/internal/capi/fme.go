@@ -35,19 +35,7 @@ func FMEInit(options []byte, hooks Hooks, set HookSet) (*FMEClient, error) {
 	k := GetCall()
 	defer k.Release()
 	o := k.add(string(options))
-	flags := C.int(0)
-	if set.Storage {
-		flags |= C.LIBVWO_GO_STORAGE
-	}
-	if set.Logger {
-		flags |= C.LIBVWO_GO_LOGGER
-	}
-	if set.Integrations {
-		flags |= C.LIBVWO_GO_INTEGRATIONS
-	}
-	if set.Flush {
-		flags |= C.LIBVWO_GO_FLUSH
-	}
+	flags := set.flags()
 	c := &FMEClient{}
 	if flags != 0 {
 		c.handle = cgo.NewHandle(hooks)
